@@ -1,0 +1,19 @@
+import type { Knex } from "knex";
+import * as m0001 from "./0001-foundation.js";
+
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Listed in code (not read from a folder) so names carry no .ts/.js extension and the same
+// database works under tsx and compiled builds (knex's "migration directory is corrupt" trap).
+const migrations: Migration[] = [{ name: "0001-foundation", ...m0001 }];
+
+/** knex migration source over the static list above. */
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => migrations,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};

@@ -1,0 +1,26 @@
+import express, { type Express } from "express";
+import type { Deps } from "./deps.js";
+import { adminAuth } from "./http/auth.js";
+import { jsonBody } from "./http/body.js";
+import { errorHandler, notFoundHandler } from "./http/error-handler.js";
+import { healthRoutes } from "./http/health.js";
+import { requestLogging, requestMetrics } from "./http/request-context.js";
+import { scimRoutes } from "./scim/routes.js";
+import { tenantRoutes } from "./tenants/routes.js";
+
+/** Build the HTTP app: each capability's routes and one error handler. Never listens. */
+export function createApp(deps: Deps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+  app.set("trust proxy", false);
+  app.use(requestLogging(deps.logger));
+  app.use(requestMetrics(deps.metrics));
+  app.use(healthRoutes(deps));
+  app.use("/admin/v1", adminAuth(deps), jsonBody(deps.config.bodyLimitBytes), tenantRoutes(deps));
+  app.use("/scim/v2", scimRoutes(deps));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

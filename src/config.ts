@@ -1,0 +1,133 @@
+import { z } from "zod";
+
+/** Boolean env var: "true"/"1"/"yes" or "false"/"0"/"no", any case. */
+const envBool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ["true", "false", "1", "0", "yes", "no"].includes(v), "must be true or false")
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Byte size such as 10mb, 512kb or a plain number of bytes. */
+const byteSize = z
+  .string()
+  .trim()
+  .regex(/^\d+(b|kb|mb)?$/i, "must be a size such as 1mb, 512kb or 1048576")
+  .transform((v) => {
+    const m = /^(\d+)(b|kb|mb)?$/i.exec(v)!;
+    const unit = (m[2] ?? "b").toLowerCase();
+    return Number(m[1]) * (unit === "mb" ? 1024 * 1024 : unit === "kb" ? 1024 : 1);
+  });
+
+/**
+ * Every environment variable Roster reads, with its description. `secret: true` marks values
+ * that must never be logged. The README's config table is this list.
+ */
+export const CONFIG_VARIABLES = {
+  PORT: { description: "HTTP port the API listens on", default: "3000" },
+  DATABASE_URL: {
+    description: "sqlite:<path> (embedded, default) or postgres://user:pass@host:5432/db",
+    default: "sqlite:./data/roster.sqlite",
+    secret: true,
+  },
+  REDIS_URL: {
+    description: "redis://host:6379 — when set, jobs go through BullMQ and `npm run worker` processes them",
+    secret: true,
+  },
+  ROSTER_ADMIN_TOKEN: {
+    description:
+      "Admin API bearer token (at least 32 characters). Unset: a token is generated on first start",
+    secret: true,
+  },
+  PUBLIC_URL: {
+    description: "External base URL, used in SCIM meta.location and SAML metadata",
+    default: "http://localhost:<PORT>",
+  },
+  LOG_LEVEL: { description: "fatal, error, warn, info, debug, trace or silent", default: "info" },
+  BODY_LIMIT: { description: "Largest accepted request body (SCIM and admin API)", default: "1mb" },
+  ROSTER_JOBS: {
+    description:
+      "inline: run jobs in the API process; off: only enqueue (workers elsewhere). Default inline without REDIS_URL, off with it",
+  },
+  ROSTER_WEBHOOK_ALLOW_PRIVATE: {
+    description:
+      "Allow webhook and metadata URLs that resolve to loopback/private addresses (development, tests)",
+    default: "false",
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    description: "How long SIGTERM waits for in-flight requests and jobs",
+    default: "15000",
+  },
+} as const;
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .default("sqlite:./data/roster.sqlite")
+      .refine((v) => /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v), "must start with sqlite: or postgres://"),
+    REDIS_URL: z
+      .string()
+      .trim()
+      .refine((v) => /^rediss?:\/\/.+/.test(v), "must start with redis:// or rediss://")
+      .optional(),
+    ROSTER_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+    PUBLIC_URL: z
+      .string()
+      .trim()
+      .url("must be an absolute http(s) URL")
+      .refine((v) => /^https?:\/\//.test(v), "must be an absolute http(s) URL")
+      .optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    BODY_LIMIT: byteSize.prefault("1mb"),
+    ROSTER_JOBS: z.enum(["inline", "off"]).optional(),
+    ROSTER_WEBHOOK_ALLOW_PRIVATE: envBool.prefault("false"),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
+  })
+  .transform((env) => ({
+    port: env.PORT,
+    database: parseDatabaseUrl(env.DATABASE_URL),
+    redisUrl: env.REDIS_URL,
+    adminToken: env.ROSTER_ADMIN_TOKEN,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ""),
+    logLevel: env.LOG_LEVEL,
+    bodyLimitBytes: env.BODY_LIMIT,
+    inlineJobs: (env.ROSTER_JOBS ?? (env.REDIS_URL ? "off" : "inline")) === "inline",
+    allowPrivateNetwork: env.ROSTER_WEBHOOK_ALLOW_PRIVATE,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  }));
+
+/** Where the data lives: an SQLite file or a PostgreSQL URL. */
+export type DatabaseConfig = { client: "sqlite"; filename: string } | { client: "pg"; url: string };
+
+/** Typed, frozen configuration; the only object built from `process.env`. */
+export type Config = Readonly<z.output<typeof schema>>;
+
+/** Thrown by loadConfig with every problem found, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function parseDatabaseUrl(url: string): DatabaseConfig {
+  if (url.startsWith("sqlite:")) return { client: "sqlite", filename: url.slice("sqlite:".length) };
+  return { client: "pg", url };
+}
+
+/** Parse the environment once; throws ConfigError listing every invalid variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.fromEntries(
+    Object.keys(CONFIG_VARIABLES)
+      .map((k) => [k, env[k] === "" ? undefined : env[k]])
+      .filter(([, v]) => v !== undefined),
+  );
+  const parsed = schema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}

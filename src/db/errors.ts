@@ -1,0 +1,21 @@
+/** Unique-constraint violation on SQLite (SQLITE_CONSTRAINT*, "UNIQUE constraint failed") or PostgreSQL (23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code === "23505") return true;
+  return (
+    typeof e.code === "string" && e.code.startsWith("SQLITE_CONSTRAINT") && /UNIQUE/i.test(e.message ?? "")
+  );
+}
+
+/** Foreign-key violation on either dialect. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code === "23503") return true;
+  return (
+    typeof e.code === "string" &&
+    e.code.startsWith("SQLITE_CONSTRAINT") &&
+    /FOREIGN KEY/i.test(e.message ?? "")
+  );
+}

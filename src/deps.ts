@@ -1,0 +1,88 @@
+import type { Knex } from "knex";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { createDb, type DbOptions } from "./db/knex.js";
+import { BullmqDriver } from "./jobs/bullmq-driver.js";
+import { InlineDriver } from "./jobs/inline-driver.js";
+import { JobRegistry } from "./jobs/registry.js";
+import type { JobDriver } from "./jobs/types.js";
+import { createLogger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { hashSecret } from "./tenants/secrets.js";
+
+/** Everything the app, the workers and the CLI share: the one composition root. */
+export interface Deps {
+  config: Config;
+  db: Knex;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+  jobs: JobRegistry;
+  driver: JobDriver;
+  /** SHA-256 of ROSTER_ADMIN_TOKEN, when set (the token itself is not kept). */
+  adminTokenHash?: string;
+  close(): Promise<void>;
+}
+
+/** What kind of process is being composed. */
+export type ProcessRole = "api" | "worker" | "cli";
+
+/** Options for tests and tools. */
+export interface DepsOptions {
+  role?: ProcessRole;
+  logger?: Logger;
+  now?: () => Date;
+  db?: DbOptions;
+  /** Redis key prefix for BullMQ (tests isolate themselves with it). */
+  queuePrefix?: string;
+  pollMs?: number;
+}
+
+/** Build the dependencies for a process of the given role. */
+export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
+  const role = opts.role ?? "api";
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = createDb(config.database, opts.db);
+  const metrics = createMetrics();
+  const now = opts.now ?? (() => new Date());
+  const jobs = new JobRegistry();
+  const runDeps = { db, logger, now, registry: jobs, metrics };
+  let driver: JobDriver;
+  if (role === "cli") {
+    driver = offDriver;
+  } else if (config.redisUrl) {
+    driver = new BullmqDriver(runDeps, {
+      redisUrl: config.redisUrl,
+      relay: true,
+      work: role === "worker" || config.inlineJobs,
+      prefix: opts.queuePrefix,
+      pollMs: opts.pollMs,
+    });
+  } else if (role === "worker" || config.inlineJobs) {
+    driver = new InlineDriver(runDeps, { pollMs: opts.pollMs });
+  } else {
+    driver = offDriver;
+  }
+  return {
+    config,
+    db,
+    logger,
+    metrics,
+    now,
+    jobs,
+    driver,
+    adminTokenHash: config.adminToken ? hashSecret(config.adminToken) : undefined,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** A driver that only enqueues (the rows wait for a worker elsewhere). */
+const offDriver: JobDriver = {
+  kind: "off",
+  start: async () => {},
+  poke: () => {},
+  stop: async () => {},
+  ready: async () => true,
+};

@@ -1,0 +1,74 @@
+import type { Knex } from "knex";
+import type { Db } from "../db/knex.js";
+import { parseJson, toIso } from "../db/rows.js";
+
+/** An event as stored: the audit log and the outbox feed in one. */
+export interface StoredEvent {
+  tenantId: string;
+  seq: number;
+  type: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** An event to record. */
+export interface NewEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Record events inside the caller's transaction. The per-tenant sequence is taken from the
+ * tenant row (its lock is held to commit), so sequence order is commit order within a tenant
+ * and a feed reader never skips an event that commits late. Call it last in a transaction.
+ */
+export async function recordEvents(
+  trx: Knex.Transaction,
+  tenantId: string,
+  events: NewEvent[],
+  at: string,
+): Promise<StoredEvent[]> {
+  if (events.length === 0) return [];
+  const [row] = await trx("tenants")
+    .where({ id: tenantId })
+    .increment("event_seq", events.length)
+    .returning("event_seq");
+  const last = Number((row as { event_seq: number | string }).event_seq);
+  const stored = events.map((e, i) => ({
+    tenantId,
+    seq: last - events.length + 1 + i,
+    type: e.type,
+    data: e.data,
+    createdAt: at,
+  }));
+  const rows = stored.map((e) => ({
+    tenant_id: tenantId,
+    seq: e.seq,
+    type: e.type,
+    data: JSON.stringify(e.data),
+    created_at: at,
+  }));
+  for (let i = 0; i < rows.length; i += 500) await trx("events").insert(rows.slice(i, i + 500));
+  return stored;
+}
+
+/** A tenant's events after a sequence number, oldest first. */
+export async function listEventsAfter(
+  db: Db,
+  tenantId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await db("events")
+    .where({ tenant_id: tenantId })
+    .andWhere("seq", ">", afterSeq)
+    .orderBy("seq")
+    .limit(limit);
+  return rows.map((r: any) => ({
+    tenantId: r.tenant_id,
+    seq: Number(r.seq),
+    type: r.type,
+    data: parseJson(r.data, {}),
+    createdAt: toIso(r.created_at)!,
+  }));
+}

@@ -1,0 +1,194 @@
+import { type Job, Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { errorText, type RunJobDeps, runJob } from "./run-job.js";
+import { claimJobs, completeJob, failJobAttempt, findJob, type JobRow, setJobAttempts } from "./store.js";
+import { type JobDriver, QUEUES, type QueueName } from "./types.js";
+
+/** Options of the BullMQ driver. */
+export interface BullmqDriverOptions {
+  redisUrl: string;
+  /** Relay the jobs table to BullMQ (every API process and worker may; claims are exclusive). */
+  relay: boolean;
+  /** Run BullMQ workers in this process (`npm run worker`). */
+  work: boolean;
+  /** Key prefix in Redis (tests use their own). */
+  prefix?: string;
+  pollMs?: number;
+  leaseMs?: number;
+  concurrency?: Partial<Record<QueueName, number>>;
+}
+
+type Payload = { id: number; generation: number };
+
+/** A timeout that does not reject the underlying call: a timed-out queue.add may still land. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * The scaled shape: the jobs table is the outbox; a relay hands due rows to BullMQ with a
+ * deterministic job id (so a re-relay after a timeout or a Redis restart is harmless) and
+ * workers run the same handlers as the inline driver, writing the outcome back to the row.
+ */
+export class BullmqDriver implements JobDriver {
+  readonly kind = "bullmq" as const;
+  private readonly connection: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly workers: Worker[] = [];
+  private relaying = false;
+  private relayLoop?: Promise<void>;
+  private wake?: () => void;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly deps: RunJobDeps,
+    private readonly opts: BullmqDriverOptions,
+  ) {
+    this.pollMs = opts.pollMs ?? 250;
+    this.leaseMs = opts.leaseMs ?? 5 * 60_000;
+    // BullMQ needs maxRetriesPerRequest: null for its blocking commands.
+    this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    this.connection.on("error", (err) => deps.logger.warn({ err: errorText(err) }, "redis connection error"));
+    for (const q of QUEUES) {
+      const queue = new Queue(`roster-${q}`, { connection: this.connection, prefix: opts.prefix });
+      queue.on("error", (err) => deps.logger.warn({ err: errorText(err), queue: q }, "bullmq queue error"));
+      this.queues.set(q, queue);
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.work) {
+      const concurrency: Record<QueueName, number> = {
+        urgent: 4,
+        default: 4,
+        webhooks: 16,
+        ...this.opts.concurrency,
+      };
+      for (const q of QUEUES) {
+        const worker = new Worker<Payload>(`roster-${q}`, (job) => this.process(job), {
+          connection: this.connection.duplicate(),
+          prefix: this.opts.prefix,
+          concurrency: concurrency[q],
+        });
+        worker.on("error", (err) =>
+          this.deps.logger.warn({ err: errorText(err), queue: q }, "bullmq worker error"),
+        );
+        this.workers.push(worker);
+      }
+    }
+    if (this.opts.relay) {
+      this.relaying = true;
+      this.relayLoop = this.relay();
+    }
+  }
+
+  poke(): void {
+    this.wake?.();
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await withTimeout(this.connection.ping(), 1000)) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.relaying = false;
+    this.poke();
+    const closing = (async () => {
+      await this.relayLoop;
+      await Promise.all(this.workers.map((w) => w.close()));
+      await Promise.all([...this.queues.values()].map((q) => q.close()));
+    })();
+    await Promise.race([closing, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    if (this.connection.status !== "end") this.connection.disconnect();
+  }
+
+  /** Move due rows to BullMQ until stopped. */
+  private async relay(): Promise<void> {
+    while (this.relaying) {
+      let moved = 0;
+      try {
+        moved = await this.relayOnce();
+      } catch (err) {
+        this.deps.logger.warn({ err: errorText(err) }, "relaying jobs failed; will retry");
+      }
+      if (moved === 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  /** One relay pass: claim due rows (and rows whose relay lease expired) and add them to BullMQ. */
+  async relayOnce(limit = 200): Promise<number> {
+    const now = this.deps.now();
+    const rows = await claimJobs(this.deps.db, {
+      queues: QUEUES,
+      limit,
+      now,
+      leaseUntil: new Date(now.getTime() + this.leaseMs),
+      state: "relayed",
+    });
+    await Promise.all(rows.map((row) => this.add(row)));
+    return rows.length;
+  }
+
+  private async add(row: JobRow): Promise<void> {
+    const queue = this.queues.get(row.queue)!;
+    const def = this.deps.registry.get(row.name);
+    const delay = Math.max(0, new Date(row.runAt).getTime() - Date.now());
+    // Job ids may not contain ':' nor be integers; the same id on a re-relay is a no-op in BullMQ.
+    await withTimeout(
+      queue.add(row.name, { id: row.id, generation: row.generation } satisfies Payload, {
+        jobId: `job-${row.id}-g${row.generation}`,
+        attempts: def?.maxAttempts ?? row.maxAttempts,
+        backoff: { type: "exponential", delay: 1000, jitter: 0.5 },
+        delay,
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      }),
+      5000,
+    );
+  }
+
+  /** BullMQ processor: run the row's handler and write the outcome back to the row. */
+  private async process(job: Job<Payload>): Promise<void> {
+    const { db, now, metrics } = this.deps;
+    const row = await findJob(db, job.data.id);
+    // Stale transport copy: the row finished, was retried under a new generation, or is gone.
+    if (row?.state !== "relayed" || row.generation !== job.data.generation) return;
+    const attempt = job.attemptsMade + 1;
+    try {
+      await runJob(this.deps, row, attempt);
+      await completeJob(db, row.id, now());
+      metrics.jobs.inc({ name: row.name, outcome: "completed" });
+    } catch (err) {
+      const final = attempt >= (job.opts.attempts ?? 1);
+      metrics.jobs.inc({ name: row.name, outcome: final ? "failed" : "retried" });
+      await setJobAttempts(db, row.id, attempt, errorText(err), now());
+      if (final) await failJobAttempt(db, row.id, errorText(err), null, now());
+      throw err;
+    }
+  }
+}

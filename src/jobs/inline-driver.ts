@@ -1,0 +1,127 @@
+import { backoffMs } from "./registry.js";
+import { errorText, type RunJobDeps, runJob } from "./run-job.js";
+import { claimJobs, completeJob, failJobAttempt, type JobRow } from "./store.js";
+import { type JobDriver, QUEUES, type QueueName } from "./types.js";
+
+/** Options of the in-process driver. */
+export interface InlineDriverOptions {
+  pollMs?: number;
+  leaseMs?: number;
+  concurrency?: Partial<Record<QueueName, number>>;
+}
+
+/**
+ * Runs jobs in this process straight from the jobs table (the embedded shape: SQLite, no Redis).
+ * Each queue has its own loop and concurrency, so urgent jobs never wait behind default ones.
+ * Safe with several processes on PostgreSQL: claims use FOR UPDATE SKIP LOCKED and leases.
+ */
+export class InlineDriver implements JobDriver {
+  readonly kind = "inline" as const;
+  private running = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly wakers = new Set<() => void>();
+  private loops: Promise<void>[] = [];
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly concurrency: Record<QueueName, number>;
+
+  constructor(
+    private readonly deps: RunJobDeps,
+    opts: InlineDriverOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 250;
+    this.leaseMs = opts.leaseMs ?? 5 * 60_000;
+    this.concurrency = { urgent: 2, default: 2, webhooks: 8, ...opts.concurrency };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.loops = QUEUES.map((q) => this.loop(q));
+  }
+
+  poke(): void {
+    for (const wake of this.wakers) wake();
+  }
+
+  async ready(): Promise<boolean> {
+    return true;
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.running = false;
+    this.poke();
+    const drained = Promise.all([...this.loops, ...this.inFlight]).then(() => undefined);
+    await Promise.race([drained, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  private async loop(queue: QueueName): Promise<void> {
+    const active = new Set<Promise<void>>();
+    while (this.running) {
+      const free = this.concurrency[queue] - active.size;
+      let claimed: JobRow[] = [];
+      if (free > 0) {
+        try {
+          const now = this.deps.now();
+          claimed = await claimJobs(this.deps.db, {
+            queues: [queue],
+            limit: free,
+            now,
+            leaseUntil: new Date(now.getTime() + this.leaseMs),
+            state: "running",
+          });
+        } catch (err) {
+          this.deps.logger.error({ err: errorText(err), queue }, "claiming jobs failed");
+        }
+      }
+      for (const job of claimed) {
+        const p = this.execute(job).finally(() => {
+          active.delete(p);
+          this.inFlight.delete(p);
+          this.poke();
+        });
+        active.add(p);
+        this.inFlight.add(p);
+      }
+      if (claimed.length === 0 || active.size >= this.concurrency[queue]) await this.sleep();
+    }
+    await Promise.all(active);
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollMs);
+      this.wakers.add(done);
+    });
+  }
+
+  private async execute(job: JobRow): Promise<void> {
+    const { db, now, metrics, logger } = this.deps;
+    try {
+      await runJob(this.deps, job, job.attempts);
+      await completeJob(db, job.id, now());
+      metrics.jobs.inc({ name: job.name, outcome: "completed" });
+    } catch (err) {
+      const last = job.attempts >= job.maxAttempts;
+      const retryAt = last ? null : new Date(now().getTime() + backoffMs(job.attempts));
+      logger.warn(
+        { job: job.name, jobId: job.id, attempt: job.attempts, err: errorText(err) },
+        last ? "job failed for good" : "job failed, will retry",
+      );
+      metrics.jobs.inc({ name: job.name, outcome: last ? "failed" : "retried" });
+      try {
+        await failJobAttempt(db, job.id, errorText(err), retryAt, now());
+      } catch (e) {
+        logger.error(
+          { jobId: job.id, err: errorText(e) },
+          "recording job failure failed; its lease will expire and it will run again",
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { z } from "zod";
+
+/** Tenant settings: one schema, defaults filled in, unknown keys refused. Later capabilities add keys here. */
+export const tenantSettingsSchema = z
+  .object({
+    defaultRole: z.string().min(1).max(64).default("member"),
+    deprovisionPolicy: z.enum(["suspend", "delete"]).default("suspend"),
+    deleteGraceDays: z.number().int().min(0).max(3650).default(30),
+    restoreManualRolesOnReactivation: z.boolean().default(false),
+  })
+  .strict();
+
+/** A tenant's settings with every default applied. */
+export type TenantSettings = z.output<typeof tenantSettingsSchema>;
+
+/** Settings as stored, merged over the defaults (keys from older versions are ignored). */
+export function readSettings(stored: unknown): TenantSettings {
+  const obj = (stored && typeof stored === "object" ? stored : {}) as Record<string, unknown>;
+  const known = Object.fromEntries(Object.entries(obj).filter(([k]) => k in tenantSettingsSchema.shape));
+  const parsed = tenantSettingsSchema.safeParse(known);
+  return parsed.success ? parsed.data : tenantSettingsSchema.parse({});
+}

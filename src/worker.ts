@@ -1,0 +1,27 @@
+import { loadConfigOrExit } from "./boot.js";
+import { migrateLatest } from "./db/knex.js";
+import { createDeps } from "./deps.js";
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const deps = createDeps(config, { role: "worker" });
+  await migrateLatest(deps.db);
+  await deps.driver.start();
+  deps.logger.info({ driver: deps.driver.kind, database: config.database.client }, "roster worker started");
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.logger.info({ signal }, "worker draining: finishing running jobs");
+    await deps.driver.stop(config.shutdownTimeoutMs);
+    await deps.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`roster worker failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
