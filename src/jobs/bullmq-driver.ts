@@ -157,7 +157,7 @@ export class BullmqDriver implements JobDriver {
   private async add(row: JobRow): Promise<void> {
     const queue = this.queues.get(row.queue)!;
     const def = this.deps.registry.get(row.name);
-    const delay = Math.max(0, new Date(row.runAt).getTime() - Date.now());
+    const delay = Math.max(0, new Date(row.runAt).getTime() - this.deps.now().getTime());
     // Job ids may not contain ':' nor be integers; the same id on a re-relay is a no-op in BullMQ.
     await withTimeout(
       queue.add(row.name, { id: row.id, generation: row.generation } satisfies Payload, {

@@ -64,7 +64,7 @@ export async function insertJobs(
   for (let i = 0; i < rows.length; i += 200) {
     const chunk = rows.slice(i, i + 200);
     // ON CONFLICT DO NOTHING without a target covers the partial unique index on both dialects.
-    const sql = db("jobs").insert(chunk).toSQL().toNative();
+    const sql = db("jobs").insert(chunk).toSQL();
     await db.raw(`${sql.sql} on conflict do nothing`, sql.bindings as any[]);
   }
 }

@@ -1,0 +1,194 @@
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import type { Express } from "express";
+import knex from "knex";
+import pino from "pino";
+import supertest from "supertest";
+import { createApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { migrateLatest } from "../../src/db/knex.js";
+import { createDeps, type Deps, type ProcessRole } from "../../src/deps.js";
+import { REDACT_PATHS } from "../../src/logger.js";
+
+/** A database the suites run on: SQLite always, PostgreSQL when ROSTER_TEST_PG is set. */
+export interface Backend {
+  name: "sqlite" | "postgres";
+  redisUrl?: string;
+}
+
+/** Backends for this run: sqlite, plus postgres when ROSTER_TEST_PG is set (scripts/test.ts sets it). */
+export function backends(): Backend[] {
+  const list: Backend[] = [{ name: "sqlite" }];
+  if (process.env.ROSTER_TEST_PG) list.push({ name: "postgres" });
+  return list;
+}
+
+/** The Redis URL for BullMQ suites, when this run has one. */
+export function testRedisUrl(): string | undefined {
+  return process.env.ROSTER_TEST_REDIS || undefined;
+}
+
+/** A settable clock for expiry tests. */
+export class TestClock {
+  constructor(public current = new Date()) {}
+  now = (): Date => new Date(this.current.getTime());
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** Everything a test needs: deps, the app, supertest, the admin token and captured logs. */
+export interface TestContext {
+  deps: Deps;
+  app: Express;
+  http: ReturnType<typeof supertest>;
+  adminToken: string;
+  logs: string[];
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+/** Options for a test context. */
+export interface ContextOptions {
+  role?: ProcessRole;
+  redis?: boolean;
+  env?: Record<string, string>;
+  clock?: TestClock;
+}
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop";
+
+/** Build a fresh, migrated database and app on a backend. */
+export async function createTestContext(backend: Backend, opts: ContextOptions = {}): Promise<TestContext> {
+  const id = randomBytes(6).toString("hex");
+  let databaseUrl: string;
+  let schema: string | undefined;
+  let cleanup = async () => {};
+  if (backend.name === "sqlite") {
+    const file = path.join(tmpdir(), `roster-test-${id}.sqlite`);
+    databaseUrl = `sqlite:${file}`;
+    cleanup = async () => {
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+    };
+  } else {
+    databaseUrl = process.env.ROSTER_TEST_PG!;
+    schema = `t_${id}`;
+    const admin = knex({ client: "pg", connection: databaseUrl });
+    await admin.raw(`create schema "${schema}"`);
+    await admin.destroy();
+    cleanup = async () => {
+      const a = knex({ client: "pg", connection: databaseUrl });
+      await a.raw(`drop schema if exists "${schema}" cascade`);
+      await a.destroy();
+    };
+  }
+  const redisUrl = opts.redis ? testRedisUrl() : undefined;
+  if (opts.redis && !redisUrl) throw new Error("this suite needs ROSTER_TEST_REDIS");
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    ROSTER_ADMIN_TOKEN: ADMIN_TOKEN,
+    PUBLIC_URL: "https://roster.test",
+    LOG_LEVEL: "debug",
+    ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",
+    ...(redisUrl ? { REDIS_URL: redisUrl, ROSTER_JOBS: "inline" } : {}),
+    ...opts.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
+  const clock = opts.clock ?? new TestClock();
+  const deps = createDeps(config, {
+    role: opts.role ?? "api",
+    logger,
+    now: clock.now,
+    db: { searchPath: schema },
+    queuePrefix: `rt${id}`,
+    pollMs: 20,
+  });
+  await migrateLatest(deps.db);
+  const app = createApp(deps);
+  return {
+    deps,
+    app,
+    http: supertest(app),
+    adminToken: ADMIN_TOKEN,
+    logs,
+    clock,
+    async close() {
+      await deps.driver.stop(5000);
+      if (redisUrl) await deleteRedisPrefix(redisUrl, `rt${id}`);
+      await deps.close();
+      await cleanup();
+    },
+  };
+}
+
+async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const r = new Redis(url);
+  let cursor = "0";
+  do {
+    const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) await r.del(...keys);
+  } while (cursor !== "0");
+  await r.quit();
+}
+
+/** Admin API request helpers bound to a context. */
+export function admin(ctx: TestContext) {
+  const auth = { Authorization: `Bearer ${ctx.adminToken}` };
+  return {
+    get: (url: string) => ctx.http.get(url).set(auth),
+    post: (url: string, body?: unknown) =>
+      ctx.http
+        .post(url)
+        .set(auth)
+        .send(body as object),
+    put: (url: string, body?: unknown) =>
+      ctx.http
+        .put(url)
+        .set(auth)
+        .send(body as object),
+    patch: (url: string, body?: unknown) =>
+      ctx.http
+        .patch(url)
+        .set(auth)
+        .send(body as object),
+    delete: (url: string) => ctx.http.delete(url).set(auth),
+  };
+}
+
+/** Create a tenant and a SCIM token through the admin API; returns the token. */
+export async function createTenantWithToken(
+  ctx: TestContext,
+  slug: string,
+): Promise<{ tenantId: string; token: string }> {
+  const a = admin(ctx);
+  const t = await a.post("/admin/v1/tenants", { slug, name: `Tenant ${slug}` }).expect(201);
+  const tok = await a.post(`/admin/v1/tenants/${slug}/scim-tokens`, { name: "test" }).expect(201);
+  return { tenantId: t.body.id, token: tok.body.token };
+}
+
+/** Wait until a condition holds (polling), or fail after the timeout. */
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
