@@ -47,6 +47,7 @@ export class BullmqDriver implements JobDriver {
   private readonly connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
+  private readonly workerConnections: Redis[] = [];
   private relaying = false;
   private relayLoop?: Promise<void>;
   private wake?: () => void;
@@ -78,8 +79,10 @@ export class BullmqDriver implements JobDriver {
         ...this.opts.concurrency,
       };
       for (const q of QUEUES) {
+        const connection = this.connection.duplicate();
+        this.workerConnections.push(connection);
         const worker = new Worker<Payload>(`roster-${q}`, (job) => this.process(job), {
-          connection: this.connection.duplicate(),
+          connection,
           prefix: this.opts.prefix,
           concurrency: concurrency[q],
         });
@@ -116,7 +119,8 @@ export class BullmqDriver implements JobDriver {
       await Promise.all([...this.queues.values()].map((q) => q.close()));
     })();
     await Promise.race([closing, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    if (this.connection.status !== "end") this.connection.disconnect();
+    // Connections passed to BullMQ are ours to close; an open one keeps the process alive.
+    for (const c of [this.connection, ...this.workerConnections]) if (c.status !== "end") c.disconnect();
   }
 
   /** Move due rows to BullMQ until stopped. */
