@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as m0001 from "./0001-foundation.js";
+import * as m0002 from "./0002-directory.js";
 
 interface Migration {
   name: string;
@@ -9,7 +10,10 @@ interface Migration {
 
 // Listed in code (not read from a folder) so names carry no .ts/.js extension and the same
 // database works under tsx and compiled builds (knex's "migration directory is corrupt" trap).
-const migrations: Migration[] = [{ name: "0001-foundation", ...m0001 }];
+const migrations: Migration[] = [
+  { name: "0001-foundation", ...m0001 },
+  { name: "0002-directory", ...m0002 },
+];
 
 /** knex migration source over the static list above. */
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -68,6 +68,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       code = err.code;
       message = err.message;
       details = err.details;
+      scimType = err.scimType;
     } else {
       const log = (req as any).log ?? logger;
       log.error({ err }, "unhandled error");

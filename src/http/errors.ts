@@ -1,12 +1,16 @@
 /** Errors that carry their HTTP answer. One handler (error-handler.ts) renders them. */
 
-/** Admin/API error: `{ "error": { "code", "message", "details"? } }`. */
+/**
+ * Admin/API error: `{ "error": { "code", "message", "details"? } }`. Under /scim the same error
+ * renders as a SCIM error with `scimType` when one is given.
+ */
 export class AppError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly scimType?: ScimType,
   ) {
     super(message);
     this.name = "AppError";

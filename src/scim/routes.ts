@@ -1,36 +1,108 @@
-import { Router } from "express";
+import { type Request, type Response, Router } from "express";
 import type { Deps } from "../deps.js";
-import { scimAuth } from "../http/auth.js";
+import { type ScimLocals, scimAuth } from "../http/auth.js";
 import { jsonBody } from "../http/body.js";
+import { ScimError } from "../http/errors.js";
+import { runBulk } from "./bulk.js";
+import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
+import * as h from "./handlers.js";
+import { listResponse, parseListParams } from "./list.js";
 
-/** The SCIM 2.0 endpoint, base /scim/v2; the bearer token names the tenant. */
+const SCIM_TYPE = "application/scim+json";
+
+function send(res: Response, r: h.ScimResult): void {
+  if (r.location) res.set("Location", r.location);
+  if (r.etag) res.set("ETag", r.etag);
+  res.status(r.status);
+  if (r.body === undefined) {
+    res.end();
+    return;
+  }
+  res.type(SCIM_TYPE).send(JSON.stringify(r.body));
+}
+
+/** The SCIM 2.0 endpoint, base /scim/v2; the bearer token names the tenant. Routes stay thin. */
 export function scimRoutes(deps: Deps): Router {
   const r = Router();
+  const base = `${deps.config.publicUrl}/scim/v2`;
   r.use(scimAuth(deps), jsonBody(deps.config.bodyLimitBytes));
-  r.get("/ServiceProviderConfig", (_req, res) => {
-    res.type("application/scim+json").send(
-      JSON.stringify({
-        schemas: ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-        patch: { supported: false },
-        bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
-        filter: { supported: false, maxResults: 0 },
-        changePassword: { supported: false },
-        sort: { supported: false },
-        etag: { supported: false },
-        authenticationSchemes: [
-          {
-            type: "oauthbearertoken",
-            name: "OAuth Bearer Token",
-            description: "Authentication with a per-tenant SCIM bearer token issued by the Roster admin API",
-            primary: true,
-          },
-        ],
-        meta: {
-          resourceType: "ServiceProviderConfig",
-          location: `${deps.config.publicUrl}/scim/v2/ServiceProviderConfig`,
-        },
-      }),
-    );
+
+  const ctxOf = (res: Response): h.ScimContext => ({
+    deps,
+    tenantId: (res.locals.scim as ScimLocals).tenantId,
+    base,
+  });
+  const inputOf = (req: Request): h.ScimInput => ({
+    id: req.params.id as string | undefined,
+    body: req.body,
+    query: req.query as Record<string, unknown>,
+    ifMatch: req.get("If-Match"),
+    ifNoneMatch: req.get("If-None-Match"),
+  });
+  const handle =
+    (fn: (ctx: h.ScimContext, input: h.ScimInput) => Promise<h.ScimResult>) =>
+    async (req: Request, res: Response) =>
+      send(res, await fn(ctxOf(res), inputOf(req)));
+  const search = (fn: typeof h.listUsers) => async (req: Request, res: Response) => {
+    const body = req.body ?? {};
+    if (typeof body !== "object" || Array.isArray(body))
+      throw ScimError.of("invalidSyntax", "A SearchRequest must be a JSON object");
+    send(res, await fn(ctxOf(res), parseListParams(body)));
+  };
+
+  r.get("/ServiceProviderConfig", (_req, res) =>
+    send(res, { status: 200, body: serviceProviderConfig(base, deps.config.bodyLimitBytes) }),
+  );
+  r.get("/ResourceTypes", (_req, res) => {
+    const all = resourceTypes(base);
+    send(res, { status: 200, body: listResponse(all.length, 1, all) });
+  });
+  r.get("/ResourceTypes/:id", (req, res) => {
+    const found = resourceTypes(base).find((t) => t.id === req.params.id);
+    if (!found) throw ScimError.status(404, `Resource type ${req.params.id} not found`);
+    send(res, { status: 200, body: found });
+  });
+  r.get("/Schemas", (_req, res) => {
+    const all = schemas(base);
+    send(res, { status: 200, body: listResponse(all.length, 1, all) });
+  });
+  r.get("/Schemas/:id", (req, res) => {
+    const found = schemas(base).find((s) => s.id.toLowerCase() === String(req.params.id).toLowerCase());
+    if (!found) throw ScimError.status(404, `Schema ${req.params.id} not found`);
+    send(res, { status: 200, body: found });
+  });
+
+  r.get("/Users", async (req, res) =>
+    send(res, await h.listUsers(ctxOf(res), parseListParams(req.query as Record<string, unknown>))),
+  );
+  r.post("/Users/.search", search(h.listUsers));
+  r.post("/Users", handle(h.createUser));
+  r.get("/Users/:id", handle(h.getUser));
+  r.put("/Users/:id", handle(h.replaceUser));
+  r.patch("/Users/:id", handle(h.patchUser));
+  r.delete("/Users/:id", handle(h.deleteUser));
+
+  r.get("/Groups", async (req, res) =>
+    send(res, await h.listGroups(ctxOf(res), parseListParams(req.query as Record<string, unknown>))),
+  );
+  r.post("/Groups/.search", search(h.listGroups));
+  r.post("/Groups", handle(h.createGroup));
+  r.get("/Groups/:id", handle(h.getGroup));
+  r.put("/Groups/:id", handle(h.replaceGroup));
+  r.patch("/Groups/:id", handle(h.patchGroup));
+  r.delete("/Groups/:id", handle(h.deleteGroup));
+
+  r.post("/.search", async (req, res) => {
+    const body = req.body ?? {};
+    if (typeof body !== "object" || Array.isArray(body))
+      throw ScimError.of("invalidSyntax", "A SearchRequest must be a JSON object");
+    send(res, await h.searchAll(ctxOf(res), parseListParams(body)));
+  });
+  r.post("/Bulk", async (req, res) => send(res, await runBulk(ctxOf(res), req.body)));
+
+  // RFC 7644 §3.11: /Me needs an authenticated end-user; a provisioning token has none.
+  r.all("/Me{/*rest}", () => {
+    throw ScimError.status(501, "/Me is not supported: SCIM tokens authenticate an IdP, not a person");
   });
   return r;
 }

@@ -192,3 +192,29 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** SCIM request helpers with a tenant's token; bodies go out as application/scim+json. */
+export function scimClient(ctx: TestContext, token: string) {
+  const auth = { Authorization: `Bearer ${token}` };
+  const send = (req: ReturnType<TestContext["http"]["post"]>, body?: unknown) =>
+    body === undefined
+      ? req.set(auth)
+      : req.set(auth).set("Content-Type", "application/scim+json").send(JSON.stringify(body));
+  return {
+    get: (url: string) => ctx.http.get(`/scim/v2${url}`).set(auth),
+    post: (url: string, body?: unknown) => send(ctx.http.post(`/scim/v2${url}`), body),
+    put: (url: string, body?: unknown) => send(ctx.http.put(`/scim/v2${url}`), body),
+    patch: (url: string, body?: unknown) => send(ctx.http.patch(`/scim/v2${url}`), body),
+    delete: (url: string) => ctx.http.delete(`/scim/v2${url}`).set(auth),
+  };
+}
+
+/** A PatchOp message body. */
+export function patchOp(...ops: Array<{ op: string; path?: string; value?: unknown }>) {
+  return { schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: ops };
+}
+
+/** A minimal SCIM user body. */
+export function userBody(userName: string, extra: Record<string, unknown> = {}) {
+  return { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName, active: true, ...extra };
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import { isUniqueViolation } from "../db/errors.js";
+import { ChangeSet, commitChanges } from "./changes.js";
+import { directoryErrors, violatedIndex } from "./errors.js";
+import { removeFromAllGroups } from "./groups-store.js";
+import * as store from "./users-store.js";
+import type { EmailRow, UserRow } from "./users-store.js";
+
+/** What directory use cases need. */
+export interface DirectoryDeps {
+  db: Knex;
+  now: () => Date;
+}
+
+/** A user's SCIM document (core attributes at the top, extensions under their URN). */
+export type UserDoc = Record<string, unknown>;
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/** The indexed columns a user document implies: names, e-mails, active. */
+export function columnsFromDoc(doc: UserDoc) {
+  const name = (doc.name ?? {}) as Record<string, unknown>;
+  const emails = Array.isArray(doc.emails) ? (doc.emails as Array<Record<string, unknown>>) : [];
+  const emailRows: EmailRow[] = emails
+    .filter((e) => typeof e?.value === "string" && e.value !== "")
+    .map((e) => ({
+      valueNorm: String(e.value).toLowerCase(),
+      type: str(e.type),
+      primary: e.primary === true,
+    }));
+  const primary = emailRows.find((e) => e.primary) ?? emailRows[0];
+  return {
+    userName: String(doc.userName),
+    externalId: str(doc.externalId),
+    active: doc.active !== false,
+    displayName: str(doc.displayName),
+    givenName: str(name.givenName),
+    familyName: str(name.familyName),
+    primaryEmail: primary?.valueNorm ?? null,
+    emails: emailRows,
+  };
+}
+
+function splitDoc(doc: UserDoc): UserDoc {
+  const { externalId: _e, ...rest } = doc;
+  return rest;
+}
+
+function mapUniqueViolation(err: unknown, doc: UserDoc): never {
+  if (isUniqueViolation(err)) {
+    if (/external_id/.test(violatedIndex(err))) throw directoryErrors.externalIdTaken(String(doc.externalId));
+    throw directoryErrors.userNameTaken(String(doc.userName));
+  }
+  throw err;
+}
+
+/** Create a user from a validated document; 409 when userName or externalId is taken. */
+export async function createUser(
+  deps: DirectoryDeps,
+  tenantId: string,
+  doc: UserDoc,
+  source = "scim",
+): Promise<UserRow> {
+  const at = deps.now().toISOString();
+  const { emails, ...cols } = columnsFromDoc(doc);
+  const user: UserRow = {
+    id: randomUUID(),
+    tenantId,
+    ...cols,
+    resource: splitDoc(doc),
+    version: 1,
+    source,
+    createdAt: at,
+    updatedAt: at,
+  };
+  try {
+    await deps.db.transaction(async (trx) => {
+      await store.insertUser(trx, user, emails);
+      const changes = new ChangeSet().add("user.created", {
+        userId: user.id,
+        userName: user.userName,
+        active: user.active,
+        source,
+      });
+      await commitChanges(trx, tenantId, changes, at);
+    });
+  } catch (err) {
+    mapUniqueViolation(err, doc);
+  }
+  return user;
+}
+
+/** The user's document as the SCIM layer edits it (externalId included). */
+export function docOf(user: UserRow): UserDoc {
+  return { ...user.resource, ...(user.externalId ? { externalId: user.externalId } : {}) };
+}
+
+/**
+ * Read-modify-write of one user: `mutate` gets the current document and returns the new one.
+ * `ifVersions` (from If-Match) makes a stale write a 412; without it a concurrent writer causes
+ * a re-read and retry, so two PATCHes never overwrite each other. Unchanged → no write, no event.
+ */
+export async function updateUser(
+  deps: DirectoryDeps,
+  tenantId: string,
+  id: string,
+  mutate: (doc: UserDoc, current: UserRow) => UserDoc,
+  ifVersions?: number[],
+): Promise<UserRow> {
+  let attempted: UserDoc = {};
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const result = await deps.db
+      .transaction(async (trx) => {
+        const current = await store.findUserById(trx, tenantId, id, true);
+        if (!current) throw directoryErrors.userNotFound(id);
+        if (ifVersions && !ifVersions.includes(current.version))
+          throw directoryErrors.versionMismatch(current.version);
+        const before = docOf(current);
+        const doc = mutate(structuredClone(before), current);
+        attempted = doc;
+        if (JSON.stringify(doc) === JSON.stringify(before)) return current;
+        const at = deps.now().toISOString();
+        const { emails, ...cols } = columnsFromDoc(doc);
+        const next: UserRow = {
+          ...current,
+          ...cols,
+          resource: splitDoc(doc),
+          version: current.version + 1,
+          updatedAt: at,
+        };
+        if (!(await store.updateUser(trx, next, current.version, emails))) return undefined;
+        await commitChanges(trx, tenantId, userChanges(current, next), at);
+        return next;
+      })
+      .catch((err) => mapUniqueViolation(err, attempted));
+    if (result) return result;
+  }
+  throw directoryErrors.conflictRetry();
+}
+
+function userChanges(before: UserRow, after: UserRow): ChangeSet {
+  const changes = new ChangeSet();
+  const base = { userId: after.id, userName: after.userName };
+  if (before.active && !after.active) changes.add("user.deactivated", base);
+  if (!before.active && after.active) changes.add("user.reactivated", base);
+  const { active: _a, ...restBefore } = { ...before.resource, externalId: before.externalId } as Record<
+    string,
+    unknown
+  >;
+  const { active: _b, ...restAfter } = { ...after.resource, externalId: after.externalId } as Record<
+    string,
+    unknown
+  >;
+  if (JSON.stringify(restBefore) !== JSON.stringify(restAfter)) changes.add("user.updated", base);
+  return changes;
+}
+
+/** Delete a user: memberships first (each an event), then the row; 404 when unknown. */
+export async function deleteUser(
+  deps: DirectoryDeps,
+  tenantId: string,
+  id: string,
+  ifVersions?: number[],
+): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    const current = await store.findUserById(trx, tenantId, id, true);
+    if (!current) throw directoryErrors.userNotFound(id);
+    if (ifVersions && !ifVersions.includes(current.version))
+      throw directoryErrors.versionMismatch(current.version);
+    const at = deps.now().toISOString();
+    const changes = new ChangeSet();
+    for (const groupId of await removeFromAllGroups(trx, tenantId, id)) {
+      changes.add("group.user_removed", { groupId, userId: id });
+    }
+    await store.deleteUserRow(trx, tenantId, id);
+    changes.add("user.deleted", { userId: id, userName: current.userName });
+    await commitChanges(trx, tenantId, changes, at);
+  });
+}
