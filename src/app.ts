@@ -4,7 +4,7 @@ import { adminAuth } from "./http/auth.js";
 import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.js";
-import { requestLogging, requestMetrics } from "./http/request-context.js";
+import { requestContext } from "./http/request-context.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
 
@@ -15,8 +15,7 @@ export function createApp(deps: Deps): Express {
   app.set("etag", false);
   app.set("query parser", "simple");
   app.set("trust proxy", false);
-  app.use(requestLogging(deps.logger));
-  app.use(requestMetrics(deps.metrics));
+  app.use(requestContext(deps.logger, deps.metrics));
   app.use(healthRoutes(deps));
   app.use("/admin/v1", adminAuth(deps), jsonBody(deps.config.bodyLimitBytes), tenantRoutes(deps));
   app.use("/scim/v2", scimRoutes(deps));

@@ -58,6 +58,16 @@ export const CONFIG_VARIABLES = {
     description: "How long SIGTERM waits for in-flight requests and jobs",
     default: "15000",
   },
+  ROSTER_SQLITE_DRIVER: {
+    description:
+      "SQLite driver: better-sqlite3 (synchronous, about 2x less CPU per request) or sqlite3 (asynchronous)",
+    default: "better-sqlite3",
+  },
+  ROSTER_WORKERS: {
+    description:
+      "API processes `npm start` runs on one port (node cluster). More helps CPU-bound work on PostgreSQL; SQLite writes serialize anyway",
+    default: "1",
+  },
 } as const;
 
 const schema = z
@@ -85,10 +95,12 @@ const schema = z
     ROSTER_JOBS: z.enum(["inline", "off"]).optional(),
     ROSTER_WEBHOOK_ALLOW_PRIVATE: envBool.prefault("false"),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
+    ROSTER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
   })
   .transform((env) => ({
     port: env.PORT,
-    database: parseDatabaseUrl(env.DATABASE_URL),
+    database: parseDatabaseUrl(env.DATABASE_URL, env.ROSTER_SQLITE_DRIVER),
     redisUrl: env.REDIS_URL,
     adminToken: env.ROSTER_ADMIN_TOKEN,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ""),
@@ -97,10 +109,13 @@ const schema = z
     inlineJobs: (env.ROSTER_JOBS ?? (env.REDIS_URL ? "off" : "inline")) === "inline",
     allowPrivateNetwork: env.ROSTER_WEBHOOK_ALLOW_PRIVATE,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    workers: env.ROSTER_WORKERS ?? 1,
   }));
 
 /** Where the data lives: an SQLite file or a PostgreSQL URL. */
-export type DatabaseConfig = { client: "sqlite"; filename: string } | { client: "pg"; url: string };
+export type DatabaseConfig =
+  | { client: "sqlite"; filename: string; driver: "better-sqlite3" | "sqlite3" }
+  | { client: "pg"; url: string };
 
 /** Typed, frozen configuration; the only object built from `process.env`. */
 export type Config = Readonly<z.output<typeof schema>>;
@@ -113,8 +128,8 @@ export class ConfigError extends Error {
   }
 }
 
-function parseDatabaseUrl(url: string): DatabaseConfig {
-  if (url.startsWith("sqlite:")) return { client: "sqlite", filename: url.slice("sqlite:".length) };
+function parseDatabaseUrl(url: string, driver: "better-sqlite3" | "sqlite3"): DatabaseConfig {
+  if (url.startsWith("sqlite:")) return { client: "sqlite", filename: url.slice("sqlite:".length), driver };
   return { client: "pg", url };
 }
 

@@ -1,8 +1,11 @@
+import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { createApp } from "./app.js";
 import { loadConfigOrExit } from "./boot.js";
+import type { Config } from "./config.js";
 import { migrateLatest } from "./db/knex.js";
 import { createDeps, type Deps } from "./deps.js";
+import { createLogger } from "./logger.js";
 import { bootstrapAdminKey } from "./tenants/admin-keys.js";
 
 function printBootstrapToken(token: string): void {
@@ -24,15 +27,50 @@ function printBootstrapToken(token: string): void {
   );
 }
 
-function shutdown(deps: Deps, server: Server): void {
+/** Migrate and bootstrap once, before any process serves. */
+async function prepare(config: Config): Promise<void> {
+  const deps = createDeps(config, { role: "cli" });
+  try {
+    const applied = await migrateLatest(deps.db);
+    if (applied.length) deps.logger.info({ migrations: applied }, "migrations applied");
+    const token = await bootstrapAdminKey(deps.db, !!config.adminToken, deps.now());
+    if (token) printBootstrapToken(token);
+  } finally {
+    await deps.close();
+  }
+}
+
+/** One API process: listen, run jobs, drain on SIGTERM. */
+async function serve(config: Config): Promise<void> {
+  const deps = createDeps(config, { role: "api" });
+  const server = createApp(deps).listen(config.port, () => {
+    deps.logger.info(
+      {
+        port: config.port,
+        database: config.database.client,
+        jobs: deps.driver.kind,
+        publicUrl: config.publicUrl,
+        pid: process.pid,
+      },
+      "roster listening",
+    );
+  });
+  server.on("error", (err) => {
+    deps.logger.fatal({ err }, "server failed");
+    process.exit(1);
+  });
+  await deps.driver.start();
+  drainOnSignal(deps, server);
+}
+
+function drainOnSignal(deps: Deps, server: Server): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     deps.logger.info({ signal }, "draining: no new connections, finishing in-flight requests and jobs");
     const timeout = deps.config.shutdownTimeoutMs;
-    const force = setTimeout(() => server.closeAllConnections(), timeout);
-    force.unref();
+    setTimeout(() => server.closeAllConnections(), timeout).unref();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
@@ -46,31 +84,41 @@ function shutdown(deps: Deps, server: Server): void {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
+/**
+ * The primary of a cluster: forks one API process per worker slot on the same port (so
+ * request work, e.g. SAML signature checks, spreads over every core), restarts a process that
+ * dies, and on SIGTERM lets every process drain before exiting 0.
+ */
+function supervise(config: Config): void {
+  const logger = createLogger(config.logLevel);
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.workers; i++) fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, "API process died; starting another");
+    setTimeout(fork, 500);
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping API processes");
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const deps = createDeps(config, { role: "api" });
-  const applied = await migrateLatest(deps.db);
-  if (applied.length) deps.logger.info({ migrations: applied }, "migrations applied");
-  const token = await bootstrapAdminKey(deps.db, !!config.adminToken, deps.now());
-  if (token) printBootstrapToken(token);
-  const app = createApp(deps);
-  const server = app.listen(config.port, () => {
-    deps.logger.info(
-      {
-        port: config.port,
-        database: config.database.client,
-        jobs: deps.driver.kind,
-        publicUrl: config.publicUrl,
-      },
-      "roster listening",
-    );
-  });
-  server.on("error", (err) => {
-    deps.logger.fatal({ err }, "server failed");
-    process.exit(1);
-  });
-  await deps.driver.start();
-  shutdown(deps, server);
+  if (cluster.isWorker) return serve(config);
+  await prepare(config);
+  if (config.workers === 1) return serve(config);
+  supervise(config);
 }
 
 main().catch((err) => {

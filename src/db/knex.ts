@@ -18,22 +18,10 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
     if (config.filename !== ":memory:")
       mkdirSync(path.dirname(path.resolve(config.filename)), { recursive: true });
     return knex({
-      client: "sqlite3",
+      client: config.driver,
       connection: { filename: config.filename },
       useNullAsDefault: true,
-      pool: {
-        min: 1,
-        max: 1,
-        // SQLite ignores foreign keys unless told; WAL + NORMAL makes autocommit writes ~9x faster.
-        afterCreate: (conn: any, done: (err: Error | null, conn: any) => void) => {
-          conn.serialize(() => {
-            conn.run("PRAGMA journal_mode = WAL");
-            conn.run("PRAGMA busy_timeout = 5000");
-            conn.run("PRAGMA foreign_keys = ON");
-            conn.run("PRAGMA synchronous = NORMAL", (err: Error | null) => done(err, conn));
-          });
-        },
-      },
+      pool: { min: 1, max: 1, afterCreate: config.driver === "sqlite3" ? setupSqlite3 : setupBetterSqlite3 },
     });
   }
   return knex({
@@ -42,6 +30,50 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
     searchPath: options.searchPath ? [options.searchPath] : undefined,
     pool: { min: 0, max: 10 },
   });
+}
+
+type Done = (err: Error | null, conn: any) => void;
+// SQLite ignores foreign keys unless told; WAL + NORMAL makes autocommit writes ~9x faster.
+const PRAGMAS = ["journal_mode = WAL", "busy_timeout = 5000", "foreign_keys = ON", "synchronous = NORMAL"];
+
+function setupBetterSqlite3(conn: any, done: Done): void {
+  try {
+    cacheStatements(conn);
+    for (const p of PRAGMAS) conn.pragma(p);
+    done(null, conn);
+  } catch (err) {
+    done(err as Error, conn);
+  }
+}
+
+function setupSqlite3(conn: any, done: Done): void {
+  conn.serialize(() => {
+    for (const p of PRAGMAS.slice(0, -1)) conn.run(`PRAGMA ${p}`);
+    conn.run(`PRAGMA ${PRAGMAS.at(-1)}`, (err: Error | null) => done(err, conn));
+  });
+}
+
+/**
+ * knex prepares every query anew; with better-sqlite3 preparing is a measurable share of a
+ * request, so statements are kept per SQL text (bounded: bulk inserts vary in shape).
+ * Transactions begin IMMEDIATE (see below).
+ */
+function cacheStatements(conn: { prepare(sql: string): unknown }): void {
+  const cache = new Map<string, unknown>();
+  const prepare = conn.prepare.bind(conn);
+  conn.prepare = (text: string) => {
+    // Roster opens transactions only to write. A deferred BEGIN that later needs the write lock
+    // fails at once with SQLITE_BUSY when another process (cluster worker, CLI) wrote meanwhile;
+    // BEGIN IMMEDIATE takes the lock up front and lets busy_timeout queue the writers.
+    const sql = text === "BEGIN;" ? "BEGIN IMMEDIATE;" : text;
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = prepare(sql);
+      if (cache.size >= 2000) cache.clear();
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
 }
 
 /** Apply every pending migration; returns the names applied. */

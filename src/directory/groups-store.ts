@@ -134,18 +134,23 @@ export async function queryGroups(
     if (opts.where) q.andWhere((qb) => opts.where!(qb));
     return q;
   };
-  const total = Number((await base().count({ n: "*" }).first())?.n ?? 0);
-  if (opts.limit === 0 || opts.offset >= total) return { total, rows: [] };
-  const rows = await base()
-    .select(GROUP_COLUMNS.map((c) => `groups.${c}`))
-    // knex drops the direction when given `nulls` on SQLite, so the clause is written out; the
-    // column comes from the sortBy allow-list, never from the client's text.
-    .orderByRaw(
-      `${opts.orderBy.column} ${opts.orderBy.order} nulls ${opts.orderBy.order === "asc" ? "last" : "first"}, groups.id ${opts.orderBy.order}`,
-    )
-    .offset(opts.offset)
-    .limit(opts.limit);
-  return { total, rows: rows.map(rowToGroup) };
+  const count = async () => Number((await base().count({ n: "*" }).first())?.n ?? 0);
+  if (opts.limit === 0) return { total: await count(), rows: [] };
+  const rows = (
+    await base()
+      .select(GROUP_COLUMNS.map((c) => `groups.${c}`))
+      // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging
+      // stable. knex drops the direction when given `nulls` on SQLite, so the clause is written
+      // out; the column comes from the sortBy allow-list, never from the client's text.
+      .orderByRaw(
+        `${opts.orderBy.column} ${opts.orderBy.order} nulls ${opts.orderBy.order === "asc" ? "last" : "first"}, groups.id ${opts.orderBy.order}`,
+      )
+      .offset(opts.offset)
+      .limit(opts.limit)
+  ).map(rowToGroup);
+  // A short first page is the whole result (an IdP's userName/externalId lookups): no count query.
+  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count();
+  return { total, rows };
 }
 
 /** Insert memberships, ignoring ones that exist; returns the member ids actually added. */

@@ -228,18 +228,21 @@ export async function queryUsers(
     if (opts.where) q.andWhere((qb) => opts.where!(qb));
     return q;
   };
-  const totalRow = await base().count({ n: "*" }).first();
-  const total = Number(totalRow?.n ?? 0);
-  if (opts.limit === 0 || opts.offset >= total) return { total, rows: [] };
-  const rows = await base()
-    .select(USER_COLUMNS.map((c) => `users.${c}`))
-    // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging stable.
-    // knex drops the direction when given `nulls` on SQLite, so the clause is written out; the
-    // column comes from the sortBy allow-list, never from the client's text.
-    .orderByRaw(
-      `${opts.orderBy.column} ${opts.orderBy.order} nulls ${opts.orderBy.order === "asc" ? "last" : "first"}, users.id ${opts.orderBy.order}`,
-    )
-    .offset(opts.offset)
-    .limit(opts.limit);
-  return { total, rows: rows.map(rowToUser) };
+  const count = async () => Number((await base().count({ n: "*" }).first())?.n ?? 0);
+  if (opts.limit === 0) return { total: await count(), rows: [] };
+  const rows = (
+    await base()
+      .select(USER_COLUMNS.map((c) => `users.${c}`))
+      // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging
+      // stable. knex drops the direction when given `nulls` on SQLite, so the clause is written
+      // out; the column comes from the sortBy allow-list, never from the client's text.
+      .orderByRaw(
+        `${opts.orderBy.column} ${opts.orderBy.order} nulls ${opts.orderBy.order === "asc" ? "last" : "first"}, users.id ${opts.orderBy.order}`,
+      )
+      .offset(opts.offset)
+      .limit(opts.limit)
+  ).map(rowToUser);
+  // A short first page is the whole result (an IdP's userName/externalId lookups): no count query.
+  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count();
+  return { total, rows };
 }

@@ -31,7 +31,7 @@ export function scimAuth(opts: { db: Knex; now: () => Date }): RequestHandler {
     if (!secret) throw ScimError.status(401, "Authorization: Bearer <SCIM token> is required");
     const result = await authenticateScimToken(opts, secret);
     if (!result.ok) {
-      (req as any).log?.info({ reason: result.reason }, "SCIM token refused");
+      req.log.info({ reason: result.reason }, "SCIM token refused");
       throw ScimError.status(401, "The bearer token is invalid, expired or revoked");
     }
     res.locals.scim = { tenantId: result.tenantId, tokenId: result.tokenId } satisfies ScimLocals;

@@ -16,23 +16,6 @@ function isScimRequest(req: Request): boolean {
   return req.originalUrl.startsWith("/scim/");
 }
 
-/** Body-parser failures as app errors: malformed JSON 400, too large 413, bad charset 415. */
-function fromParserError(err: any): AppError | ScimError | undefined {
-  switch (err?.type) {
-    case "entity.parse.failed":
-      return ScimError.of("invalidSyntax", "Request body is not valid JSON");
-    case "entity.too.large":
-      return ScimError.status(413, `Request body exceeds the limit of ${err.limit} bytes`);
-    case "encoding.unsupported":
-    case "charset.unsupported":
-      return ScimError.status(415, "Unsupported body encoding or charset");
-    case "request.aborted":
-      return ScimError.status(400, "Request aborted");
-    default:
-      return undefined;
-  }
-}
-
 const ADMIN_CODES: Record<number, string> = {
   400: "INVALID_REQUEST",
   401: "UNAUTHORIZED",
@@ -50,8 +33,7 @@ const ADMIN_CODES: Record<number, string> = {
  * elsewhere. Unknown errors are logged and answered 500, never 404.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (rawErr, req, res, _next) => {
-    const err = fromParserError(rawErr) ?? rawErr;
+  return (err, req, res, _next) => {
     let status = 500;
     let code = "INTERNAL";
     let message = "Internal server error";
@@ -61,8 +43,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       status = err.status;
       scimType = err.scimType;
       message = err.message;
-      code =
-        rawErr?.type === "entity.parse.failed" ? "INVALID_JSON" : (ADMIN_CODES[status] ?? "INVALID_REQUEST");
+      code = err.code ?? ADMIN_CODES[status] ?? "INVALID_REQUEST";
     } else if (err instanceof AppError) {
       status = err.status;
       code = err.code;
@@ -70,7 +51,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       details = err.details;
       scimType = err.scimType;
     } else {
-      const log = (req as any).log ?? logger;
+      const log = req.log ?? logger;
       log.error({ err }, "unhandled error");
     }
     if (res.headersSent) return;

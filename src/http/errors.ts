@@ -38,22 +38,25 @@ export type ScimType = keyof typeof SCIM_TYPES;
 export class ScimError extends Error {
   readonly status: number;
   readonly scimType?: ScimType;
+  /** The admin API's code when this error surfaces outside /scim (e.g. INVALID_JSON). */
+  readonly code?: string;
 
-  private constructor(status: number, scimType: ScimType | undefined, detail: string) {
+  private constructor(status: number, scimType: ScimType | undefined, detail: string, code?: string) {
     super(detail);
     this.name = "ScimError";
     this.status = status;
     this.scimType = scimType;
+    this.code = code;
   }
 
   /** An error with a scimType; its status is the one RFC 7644 gives that type. */
-  static of(scimType: ScimType, detail: string): ScimError {
-    return new ScimError(SCIM_TYPES[scimType], scimType, detail);
+  static of(scimType: ScimType, detail: string, code?: string): ScimError {
+    return new ScimError(SCIM_TYPES[scimType], scimType, detail, code);
   }
 
   /** An error without a scimType (404, 412, 413, 501, 500 …). */
-  static status(status: number, detail: string): ScimError {
-    return new ScimError(status, undefined, detail);
+  static status(status: number, detail: string, code?: string): ScimError {
+    return new ScimError(status, undefined, detail, code);
   }
 }
 

@@ -138,7 +138,9 @@ export async function deleteUser(ctx: ScimContext, input: ScimInput): Promise<Sc
 /** GET /Users and POST /Users/.search. */
 export async function listUsers(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
   const page = await queryUsers(ctx.deps.db, ctx.tenantId, {
-    where: params.filter ? (qb) => applyFilter(qb, ctx.deps.db, USER_KIND, params.filter!) : undefined,
+    where: params.filter
+      ? (qb) => applyFilter(qb, ctx.deps.db, USER_KIND, params.filter!, ctx.tenantId)
+      : undefined,
     orderBy: {
       column: params.sortBy ? sortColumn(USER_KIND, params.sortBy) : "users.created_at",
       order: params.sortOrder,
@@ -253,7 +255,9 @@ export async function deleteGroup(ctx: ScimContext, input: ScimInput): Promise<S
 /** GET /Groups and POST /Groups/.search. */
 export async function listGroups(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
   const page = await queryGroups(ctx.deps.db, ctx.tenantId, {
-    where: params.filter ? (qb) => applyFilter(qb, ctx.deps.db, GROUP_KIND, params.filter!) : undefined,
+    where: params.filter
+      ? (qb) => applyFilter(qb, ctx.deps.db, GROUP_KIND, params.filter!, ctx.tenantId)
+      : undefined,
     orderBy: {
       column: params.sortBy ? sortColumn(GROUP_KIND, params.sortBy) : "groups.created_at",
       order: params.sortOrder,

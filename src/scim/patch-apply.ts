@@ -71,7 +71,7 @@ function applyWhole(container: Json, op: OpName, t: PatchTarget, value: unknown)
   const current = getAttr(container, attr.name);
   if (op === "remove") {
     // Okta/Entra remove values by listing them ("path":"members","value":[{"value":"id"}]).
-    if (attr.multiValued && !isUnassigned(value)) return removeListed(container, t, value);
+    if (attr.multiValued && value !== undefined && value !== null) return removeListed(container, t, value);
     return unassign(container, t);
   }
   // RFC 7644 §3.5.1 lets null clear an attribute; for replace we read it the same way. add needs a value.

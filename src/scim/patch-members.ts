@@ -2,7 +2,7 @@ import { ScimError } from "../http/errors.js";
 import type { FilterNode } from "./filter/parse.js";
 import type { NormalisedOperation, PatchOperation } from "./patch.js";
 import { parsePatchPath } from "./patch-path.js";
-import { getAttr, isObject, type Json } from "./patch-values.js";
+import { atOperation, getAttr, isObject, type Json } from "./patch-values.js";
 import { GROUP_KIND, resolvePath } from "./schema-info.js";
 
 /** A group member as a PATCH names it (RFC 7643 §4.2 members: value, type, display). */
@@ -78,88 +78,77 @@ export function splitMembers(ops: NormalisedOperation[]): MemberChanges {
   const delta = new MemberDelta();
   const rest: PatchOperation[] = [];
   ops.forEach((op, i) => {
-    if (op.path === undefined) splitNoPath(op, `Operations[${i}]`, delta, rest);
-    else splitWithPath(op, op.path, `Operations[${i}]`, delta, rest);
+    atOperation(i, () =>
+      op.path === undefined ? splitNoPath(op, delta, rest) : splitWithPath(op, op.path, delta, rest),
+    );
   });
   return delta.result(rest);
 }
 
 // A no-path add/replace whose value object may hold "members" next to other attributes.
-function splitNoPath(op: NormalisedOperation, where: string, delta: MemberDelta, rest: PatchOperation[]) {
-  if (op.op === "remove")
-    throw ScimError.of("noTarget", `${where}: remove needs a "path" (RFC 7644 §3.5.2.2)`);
-  if (!isObject(op.value))
-    throw invalidValue(`${where}: without "path", "value" must be an object of attributes`);
+function splitNoPath(op: NormalisedOperation, delta: MemberDelta, rest: PatchOperation[]) {
+  if (op.op === "remove") throw ScimError.of("noTarget", `remove needs a "path" (RFC 7644 §3.5.2.2)`);
+  if (!isObject(op.value)) throw invalidValue(`Without "path", "value" must be an object of attributes`);
   const others: Json = {};
   for (const [key, v] of Object.entries(op.value)) {
     // Okta's rename repeats the group's own id ({id, displayName}); id is readOnly and the URL names the group.
     if (key.toLowerCase() === "id") continue;
     const r = resolvePath(GROUP_KIND, key);
     if (!r || !isMembers(r.attr.name)) others[key] = v;
-    else if (r.sub) throw memberSubAttribute(`${where}: '${key}'`);
-    else if (op.op === "add") delta.add(memberRefs(v, where));
-    else delta.reset(v === null ? undefined : memberRefs(v, where));
+    else if (r.sub) throw memberSubAttribute(key);
+    else if (op.op === "add") delta.add(memberRefs(v));
+    else delta.reset(v === null ? undefined : memberRefs(v));
   }
   if (Object.keys(others).length) rest.push({ op: op.op, value: others });
 }
 
-function splitWithPath(
-  op: NormalisedOperation,
-  path: string,
-  where: string,
-  delta: MemberDelta,
-  rest: PatchOperation[],
-) {
+function splitWithPath(op: NormalisedOperation, path: string, delta: MemberDelta, rest: PatchOperation[]) {
   const t = parsePatchPath(GROUP_KIND, path);
   if (!isMembers(t.attr.name)) return rest.push(op);
-  if (t.sub) throw memberSubAttribute(`${where}: '${path}'`);
+  if (t.sub) throw memberSubAttribute(path);
   if (t.filter) {
     if (op.op !== "remove")
-      throw ScimError.of(
-        "invalidPath",
-        `${where}: ${op.op} members with path "members" and a list of members`,
-      );
-    return delta.remove(memberIds(t.filter, where));
+      throw ScimError.of("invalidPath", `To ${op.op} members use path "members" with a list of members`);
+    return delta.remove(memberIds(t.filter));
   }
-  if (op.op === "add") return delta.add(memberRefs(op.value, where));
+  if (op.op === "add") return delta.add(memberRefs(op.value));
   // Okta/Entra/OneLogin remove listed members with "path":"members","value":[{"value":"id"}]; without
   // a value the whole attribute goes (RFC 7644 §3.5.2.2), as does replace with null.
   if (op.value === undefined || op.value === null) return delta.reset(undefined);
-  if (op.op === "remove") return delta.remove(memberRefs(op.value, where).map((r) => r.value));
-  delta.reset(memberRefs(op.value, where));
+  if (op.op === "remove") return delta.remove(memberRefs(op.value).map((r) => r.value));
+  delta.reset(memberRefs(op.value));
 }
 
 // RFC 7643 §4.2 (schema §8.7.1): members' sub-attributes are immutable.
-const memberSubAttribute = (what: string) =>
-  ScimError.of("mutability", `${what}: members' sub-attributes are immutable; add or remove the member`);
+const memberSubAttribute = (path: string) =>
+  ScimError.of("mutability", `'${path}': members' sub-attributes are immutable; add or remove the member`);
 
-function memberRefs(value: unknown, where: string): MemberRef[] {
+function memberRefs(value: unknown): MemberRef[] {
   const refs = new Map<string, MemberRef>();
   for (const m of Array.isArray(value) ? value : [value]) {
     const id = isObject(m) ? getAttr(m, "value") : undefined;
     if (!isObject(m) || typeof id !== "string" || id.trim() === "")
-      throw invalidValue(`${where}: each member must be an object with a string "value"`);
+      throw invalidValue(`Each member must be an object with a string "value"`);
     const ref: MemberRef = { value: id };
     const type = getAttr(m, "type");
     if (typeof type === "string" && /^(user|group)$/i.test(type))
       ref.type = type.toLowerCase() === "user" ? "User" : "Group";
     else if (type !== undefined && type !== null)
-      throw invalidValue(`${where}: member type must be "User" or "Group" (RFC 7643 §4.2)`);
+      throw invalidValue(`Member type must be "User" or "Group" (RFC 7643 §4.2)`);
     const display = getAttr(m, "display");
     if (typeof display === "string") ref.display = display;
-    else if (display !== undefined && display !== null)
-      throw invalidValue(`${where}: member display must be a string`);
+    else if (display !== undefined && display !== null) throw invalidValue(`Member display must be a string`);
     if (!refs.has(id)) refs.set(id, ref);
   }
   return [...refs.values()];
 }
 
 // Only `value eq "id"` (or an or-list of them) can be turned into a delete without loading the members.
-function memberIds(node: FilterNode, where: string): string[] {
-  if (node.kind === "or") return [...memberIds(node.left, where), ...memberIds(node.right, where)];
+function memberIds(node: FilterNode): string[] {
+  if (node.kind === "or") return [...memberIds(node.left), ...memberIds(node.right)];
   if (node.kind === "compare" && node.op === "eq" && node.path.toLowerCase() === "value") {
     if (typeof node.value === "string") return [node.value];
   }
   // RFC 7644 §3.12 invalidFilter: "the specified ... filter comparison combination is not supported".
-  throw ScimError.of("invalidFilter", `${where}: members filters must be value eq "id" (optionally or-ed)`);
+  throw ScimError.of("invalidFilter", `Members filters must be value eq "id" (optionally or-ed)`);
 }

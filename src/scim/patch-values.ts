@@ -162,3 +162,14 @@ export function settlePrimary(list: unknown[], fresh: Set<unknown>, label: strin
       setAttr(item, "primary", false);
   }
 }
+
+/** Run one operation's work, prefixing a SCIM error's detail with the operation's index. */
+export function atOperation<T>(index: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ScimError && e.scimType)
+      throw ScimError.of(e.scimType, `Operations[${index}]: ${e.message}`);
+    throw e;
+  }
+}

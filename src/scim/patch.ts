@@ -1,8 +1,8 @@
 import { ScimError } from "../http/errors.js";
 import { applyToTarget, type OpName } from "./patch-apply.js";
-import { splitMembers } from "./patch-members.js";
+import { type MemberChanges, splitMembers } from "./patch-members.js";
 import { extensionNamed, parsePatchPath } from "./patch-path.js";
-import { getAttr, isObject, type Json } from "./patch-values.js";
+import { atOperation, getAttr, isObject, type Json } from "./patch-values.js";
 import type { ResourceKind } from "./schema-info.js";
 
 export type { MemberChanges, MemberRef } from "./patch-members.js";
@@ -66,13 +66,7 @@ export function applyPatch(kind: ResourceKind, doc: Record<string, unknown>, ops
   const out = structuredClone(doc);
   ops.forEach((raw, i) => {
     const op = normaliseOperation(raw, i);
-    try {
-      applyOperation(kind, out, op);
-    } catch (e) {
-      if (e instanceof ScimError && e.scimType)
-        throw ScimError.of(e.scimType, `Operations[${i}]: ${e.message}`);
-      throw e;
-    }
+    atOperation(i, () => applyOperation(kind, out, op));
   });
   return out;
 }
@@ -105,7 +99,7 @@ const extensionKey = (doc: Json, urn: string) =>
  * plain, dotted ("name.givenName", Entra with aadOptscim062020), URN-qualified, or an extension URN holding
  * an object of its attributes.
  */
-export function* noPathEntries(kind: ResourceKind, value: Json): Generator<[string, unknown]> {
+function* noPathEntries(kind: ResourceKind, value: Json): Generator<[string, unknown]> {
   for (const [key, v] of Object.entries(value)) {
     const lower = key.toLowerCase();
     // "schemas" describes the message, not an attribute; Okta repeats the resource's own "id" in a no-path
@@ -122,6 +116,6 @@ export function* noPathEntries(kind: ResourceKind, value: Json): Generator<[stri
 }
 
 /** Split a Group PATCH into member set deltas and the other operations (see patch-members.ts). */
-export function splitMemberOps(ops: PatchOperation[]) {
+export function splitMemberOps(ops: PatchOperation[]): MemberChanges {
   return splitMembers(ops.map(normaliseOperation));
 }

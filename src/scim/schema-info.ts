@@ -37,7 +37,9 @@ function describe(schema: { definition: { describe(): any } }): SchemaDef {
     name: d.name,
     description: d.description,
     // id, externalId and meta are common attributes (RFC 7643 §3.1), not part of a schema's list.
-    attributes: (d.attributes as AttributeDef[]).filter((a) => !COMMON.has(a.name)),
+    attributes: (JSON.parse(JSON.stringify(d.attributes)) as AttributeDef[]).filter(
+      (a) => !COMMON.has(a.name),
+    ),
   };
 }
 

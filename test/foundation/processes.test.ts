@@ -55,7 +55,12 @@ describe("config [sqlite]", () => {
   it("has working defaults", () => {
     const c = loadConfig({});
     assert.equal(c.port, 3000);
-    assert.deepEqual(c.database, { client: "sqlite", filename: "./data/roster.sqlite" });
+    assert.deepEqual(c.database, {
+      client: "sqlite",
+      filename: "./data/roster.sqlite",
+      driver: "better-sqlite3",
+    });
+    assert.equal(c.workers, 1);
     assert.equal(c.inlineJobs, true);
     assert.equal(c.bodyLimitBytes, 1024 * 1024);
     assert.equal(c.publicUrl, "http://localhost:3000");
@@ -146,6 +151,43 @@ describe("processes: server, CLI, signals [sqlite]", () => {
     second.child.kill("SIGTERM");
     assert.equal(await exited(second.child), 0);
     assert.ok(!/rst_admin_/.test(second.err()), "printed only on the first start");
+  });
+
+  it("runs several API processes on one port with ROSTER_WORKERS and stops them all on SIGTERM", async () => {
+    const db = path.join(dir, "cluster.sqlite");
+    const port = 39000 + Math.floor(Math.random() * 1000);
+    const server = startServer(db, port, {
+      ROSTER_WORKERS: "2",
+      ROSTER_ADMIN_TOKEN: "cluster-admin-token-0123456789abcdefghij",
+    });
+    await waitHealthy(port);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fetch(`http://127.0.0.1:${port}/admin/v1/tenants`, {
+          method: "POST",
+          headers: {
+            authorization: "Bearer cluster-admin-token-0123456789abcdefghij",
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({ slug: `c${i}x`, name: "C" }),
+        }).then((r) => r.status),
+      ),
+    );
+    assert.deepEqual(
+      results,
+      results.map(() => 201),
+      "concurrent writes from two processes on one SQLite file",
+    );
+    const pids = new Set(
+      server
+        .out()
+        .split("\n")
+        .filter((l) => l.includes("roster listening"))
+        .map((l) => JSON.parse(l).pid),
+    );
+    assert.equal(pids.size, 2);
+    server.child.kill("SIGTERM");
+    assert.equal(await exited(server.child), 0);
   });
 
   it("refuses to start with invalid config, naming every problem", async () => {

@@ -164,19 +164,8 @@ const day = (d: string) => `2026-${d}T00:00:00.000Z`;
 
 type Email = [value: string, type: string | null, primary?: boolean];
 // id, userName, externalId, active, displayName, given, family, created, updated, resource extras, emails
-type Person = [
-  string,
-  string,
-  string | null,
-  boolean,
-  string | null,
-  string,
-  string | null,
-  string,
-  string,
-  object,
-  Email[],
-];
+// biome-ignore format: one line
+type Person = [string, string, string | null, boolean, string | null, string, string | null, string, string, object, Email[]];
 // biome-ignore format: one row per person reads as a table
 const PEOPLE: Person[] = [
   ["alice", "Alice@Example.com", "ext-Alice", true, "Alice Smith", "Alice", "Smith", day("01-01"), day("06-01"),
@@ -399,7 +388,7 @@ for (const backend of backends()) {
     });
     after(async () => ctx.close());
 
-    // As the brief's caller does it: the tenant condition first, then the filter.
+    // As a list handler does it: its own tenant condition, then the filter.
     const query = (kind: ResourceKind, filter: string, scoped: boolean) => {
       const table = kind === USER_KIND ? "users" : "groups";
       return db(table)
@@ -438,12 +427,16 @@ for (const backend of backends()) {
           assert.equal(await ids(GROUP_KIND, filter, scoped), expected, filter);
       });
 
+      // SQLite plans are deterministic without statistics, so name the index. PostgreSQL picks any
+      // index on 10-row tables; with sequential scans disabled it only shows no table is scanned.
       it(`never scans a table for an indexed attribute (${how}, no ANALYZE)`, async () => {
         for (const [kind, filter, index] of INDEXED) {
           const details = await plan(kind, filter, scoped);
           assert.doesNotMatch(details, SCAN, `${filter}\n${details}`);
-          if (scoped && backend.name === "sqlite")
-            assert.match(details, new RegExp(`INDEX ${index}\\b`), details);
+          if (backend.name === "postgres") continue;
+          // The correlated EXISTS probes the child by user_id/group_id, not by value.
+          if (!scoped && /^(user_emails|group_members)_/.test(index)) continue;
+          assert.match(details, new RegExp(`INDEX ${index}\\b`), `${filter}\n${details}`);
         }
       });
     }

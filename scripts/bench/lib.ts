@@ -1,0 +1,204 @@
+/** Benchmark plumbing: start a real Roster process, drive it over keep-alive HTTP, read /proc. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const ADMIN = "bench-admin-token-0123456789abcdefghijklmnopqrstuv";
+
+/** A running server under test. */
+export interface Server {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Start `src/server.ts` (or another entry) with the given environment and wait for /healthz. */
+export async function startServer(
+  env: Record<string, string>,
+  entry = "src/server.ts",
+  nodeArgs: string[] = [],
+): Promise<Server> {
+  const port = 40000 + Math.floor(Math.random() * 10000);
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      ROSTER_ADMIN_TOKEN: ADMIN,
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      const r = await request(port, "GET", "/healthz");
+      if (r.status === 200) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        child.on("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One HTTP request with a JSON body; resolves with status and parsed body. */
+export function request(
+  port: number,
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path: url,
+        agent,
+        headers: {
+          ...(data ? { "content-type": "application/scim+json", "content-length": data.length } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: any = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on("error", reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+/** A process and its descendants (cluster workers), from /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${tid}/children`, "utf8").trim();
+        if (kids) out.push(...kids.split(" ").map(Number));
+      }
+    } catch {}
+  }
+  return out;
+}
+
+/** CPU time (user+sys, ms) a process tree has used so far, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
+}
+
+/** Resident memory (MB) of a process tree now. */
+export function rssMb(pid: number): number {
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      kb += m ? Number(m[1]) : 0;
+    } catch {}
+  }
+  return kb / 1024;
+}
+
+/** Sample a process's RSS until stopped; returns the peak. */
+export function rssPeak(pid: number): { stop(): number } {
+  let peak = 0;
+  const t = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMb(pid));
+    } catch {}
+  }, 200);
+  return {
+    stop() {
+      clearInterval(t);
+      return peak;
+    },
+  };
+}
+
+/** Latency recorder by request kind. */
+export class Latencies {
+  private readonly samples = new Map<string, number[]>();
+  add(kind: string, ms: number): void {
+    if (!this.samples.has(kind)) this.samples.set(kind, []);
+    this.samples.get(kind)!.push(ms);
+  }
+  /** p-th percentile (0–100) of a kind, in ms. */
+  pct(kind: string, p: number): number {
+    const s = [...(this.samples.get(kind) ?? [])].sort((a, b) => a - b);
+    if (s.length === 0) return Number.NaN;
+    return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  }
+  count(kind: string): number {
+    return this.samples.get(kind)?.length ?? 0;
+  }
+  line(kind: string): string {
+    return `${kind}: n=${this.count(kind)} p50=${fmt(this.pct(kind, 50))}ms p95=${fmt(this.pct(kind, 95))}ms p99=${fmt(this.pct(kind, 99))}ms`;
+  }
+}
+
+/** Round a figure for printing. */
+export function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "n/a";
+}
+
+/** Time a request into a latency recorder; throws on an unexpected status. */
+export async function timed(
+  lat: Latencies,
+  kind: string,
+  expect: number[],
+  fn: () => Promise<{ status: number; body: any }>,
+): Promise<{ status: number; body: any }> {
+  const start = process.hrtime.bigint();
+  const r = await fn();
+  lat.add(kind, Number(process.hrtime.bigint() - start) / 1e6);
+  if (!expect.includes(r.status))
+    throw new Error(`${kind}: unexpected ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r;
+}
+
+/** Run `total` tasks with `concurrency` workers. */
+export async function pool(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+}

@@ -1,0 +1,273 @@
+/**
+ * SCIM benchmark: drives a real Roster over HTTP the way Entra ID does and prints figures.
+ *   node --import tsx scripts/bench/scim.ts [N …]      (default N = 10000 100000)
+ * SQLite by default; with DATABASE_URL=postgres://… it benchmarks PostgreSQL instead.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import knex from "knex";
+import {
+  ADMIN,
+  cpuMs,
+  fmt,
+  Latencies,
+  pool,
+  request,
+  rssPeak,
+  type Server,
+  startServer,
+  timed,
+} from "./lib.js";
+
+const CONCURRENCY = 16;
+const PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+async function freshDatabase(n: number): Promise<{ url: string; drop(): Promise<void> }> {
+  const pg = process.env.DATABASE_URL;
+  if (pg?.startsWith("postgres")) {
+    const name = `roster_bench_${n}_${process.pid}`;
+    const admin = knex({ client: "pg", connection: pg });
+    await admin.raw(`create database ${name}`);
+    await admin.destroy();
+    const url = new URL(pg);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      drop: async () => {
+        const a = knex({ client: "pg", connection: pg });
+        await a.raw(`drop database if exists ${name} with (force)`);
+        await a.destroy();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), "roster-bench-"));
+  return {
+    url: `sqlite:${dir}/roster.sqlite`,
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function setup(server: Server): Promise<string> {
+  const slug = `bench-${Date.now()}`;
+  await request(server.port, "POST", "/admin/v1/tenants", { slug, name: "Bench" }, ADMIN);
+  const tok = await request(
+    server.port,
+    "POST",
+    `/admin/v1/tenants/${slug}/scim-tokens`,
+    { name: "bench" },
+    ADMIN,
+  );
+  return tok.body.token;
+}
+
+/** Measure a phase: wall time, server CPU and request count. */
+async function phase<T>(server: Server, label: string, requests: () => number, fn: () => Promise<T>) {
+  const pid = server.child.pid!;
+  const cpu0 = cpuMs(pid);
+  const t0 = performance.now();
+  const result = await fn();
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = cpuMs(pid) - cpu0;
+  const n = requests();
+  console.log(
+    `  ${label}: ${n} requests in ${fmt(secs)} s = ${fmt(n / secs, 0)} req/s, server CPU ${fmt(cpu / n, 3)} ms/request`,
+  );
+  return { result, secs, cpuPerRequest: cpu / n };
+}
+
+const userName = (i: number) => `user${i}@bench.example.com`;
+
+async function run(n: number) {
+  const db = await freshDatabase(n);
+  const server = await startServer({ DATABASE_URL: db.url, BODY_LIMIT: "5mb" });
+  const rss = rssPeak(server.child.pid!);
+  const token = await setup(server);
+  const port = server.port;
+  const lat = new Latencies();
+  const ids: string[] = new Array(n);
+  console.log(
+    `\nN = ${n} users (${db.url.startsWith("sqlite") ? "SQLite" : "PostgreSQL"}, concurrency ${CONCURRENCY})`,
+  );
+
+  // 1. Initial sync as Entra does it: look up by userName, then create.
+  const sync = await phase(
+    server,
+    "initial sync (lookup + create)",
+    () => lat.count("lookup") + lat.count("create"),
+    () =>
+      pool(n, CONCURRENCY, async (i) => {
+        const q = encodeURIComponent(`userName eq "${userName(i)}"`);
+        await timed(lat, "lookup", [200], () =>
+          request(port, "GET", `/scim/v2/Users?filter=${q}`, undefined, token),
+        );
+        const r = await timed(lat, "create", [201], () =>
+          request(
+            port,
+            "POST",
+            "/scim/v2/Users",
+            {
+              schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+              userName: userName(i),
+              externalId: `ext-${i}`,
+              active: true,
+              displayName: `User ${i}`,
+              name: { givenName: "User", familyName: `Number${i}` },
+              emails: [{ value: userName(i), type: "work", primary: true }],
+            },
+            token,
+          ),
+        );
+        ids[i] = r.body.id;
+      }),
+  );
+  console.log(`  → ${fmt(n / sync.secs, 0)} users/s; ${lat.line("lookup")}; ${lat.line("create")}`);
+
+  // 2. One group holding every user, built by PATCH batches of 100 members.
+  const group = await request(port, "POST", "/scim/v2/Groups", { displayName: "Everyone" }, token);
+  const small = await request(port, "POST", "/scim/v2/Groups", { displayName: "Small" }, token);
+  const batches = Math.ceil(n / 100);
+  await phase(
+    server,
+    "group build (PATCH add 100 members)",
+    () => lat.count("members+100"),
+    async () => {
+      for (let b = 0; b < batches; b++) {
+        const value = ids.slice(b * 100, b * 100 + 100).map((id) => ({ value: id }));
+        await timed(lat, "members+100", [204], () =>
+          request(
+            port,
+            "PATCH",
+            `/scim/v2/Groups/${group.body.id}`,
+            { schemas: [PATCH], Operations: [{ op: "Add", path: "members", value }] },
+            token,
+          ),
+        );
+      }
+    },
+  );
+  console.log(`  → ${lat.line("members+100")}`);
+  for (let b = 0; b < 10; b++) {
+    const value = ids.slice(b * 100, b * 100 + 100).map((id) => ({ value: id }));
+    await request(
+      port,
+      "PATCH",
+      `/scim/v2/Groups/${small.body.id}`,
+      { schemas: [PATCH], Operations: [{ op: "Add", path: "members", value }] },
+      token,
+    );
+  }
+
+  // 3. Filter reads and paging.
+  const reads = Math.min(n, 5000);
+  await phase(
+    server,
+    "filter by userName",
+    () => lat.count("filter userName"),
+    () =>
+      pool(reads, CONCURRENCY, async () => {
+        const i = Math.floor(Math.random() * n);
+        const q = encodeURIComponent(`userName eq "${userName(i)}"`);
+        const r = await timed(lat, "filter userName", [200], () =>
+          request(port, "GET", `/scim/v2/Users?filter=${q}`, undefined, token),
+        );
+        if (r.body.totalResults !== 1) throw new Error("filter missed");
+      }),
+  );
+  console.log(`  → ${lat.line("filter userName")}`);
+  await phase(
+    server,
+    "filter by externalId",
+    () => lat.count("filter externalId"),
+    () =>
+      pool(reads, CONCURRENCY, async () => {
+        const q = encodeURIComponent(`externalId eq "ext-${Math.floor(Math.random() * n)}"`);
+        await timed(lat, "filter externalId", [200], () =>
+          request(port, "GET", `/scim/v2/Users?filter=${q}`, undefined, token),
+        );
+      }),
+  );
+  console.log(`  → ${lat.line("filter externalId")}`);
+  let seen = 0;
+  await phase(
+    server,
+    "paging all users, count=100",
+    () => lat.count("page"),
+    async () => {
+      for (let start = 1; start <= n; start += 100) {
+        const r = await timed(lat, "page", [200], () =>
+          request(port, "GET", `/scim/v2/Users?startIndex=${start}&count=100`, undefined, token),
+        );
+        seen += r.body.Resources.length;
+      }
+    },
+  );
+  console.log(`  → ${lat.line("page")}; users seen ${seen}/${n}`);
+
+  // 4. One-member add and remove on the N-member group and on a 1,000-member group.
+  const oneMember = async (groupId: string, kind: string, rounds: number) => {
+    for (let k = 0; k < rounds; k++) {
+      const user = ids[ids.length - 1 - k];
+      await timed(lat, kind, [204], () =>
+        request(
+          port,
+          "PATCH",
+          `/scim/v2/Groups/${groupId}`,
+          { schemas: [PATCH], Operations: [{ op: "Remove", path: `members[value eq "${user}"]` }] },
+          token,
+        ),
+      );
+      await timed(lat, kind, [204], () =>
+        request(
+          port,
+          "PATCH",
+          `/scim/v2/Groups/${groupId}`,
+          { schemas: [PATCH], Operations: [{ op: "Add", path: "members", value: [{ value: user }] }] },
+          token,
+        ),
+      );
+    }
+  };
+  await oneMember(small.body.id, "one-member 1000", 300);
+  await oneMember(group.body.id, `one-member ${n}`, 300);
+  console.log(`  one-member PATCH: ${lat.line("one-member 1000")}`);
+  console.log(`  one-member PATCH: ${lat.line(`one-member ${n}`)}`);
+  console.log(
+    `  → p50 ratio N=${n}/N=1000: ${fmt(lat.pct(`one-member ${n}`, 50) / lat.pct("one-member 1000", 50))}, p99 ratio: ${fmt(lat.pct(`one-member ${n}`, 99) / lat.pct("one-member 1000", 99))}`,
+  );
+
+  // 5. Deprovision 10% (PATCH active false, Entra's soft delete with string booleans).
+  const deprov = Math.floor(n / 10);
+  await phase(
+    server,
+    "deprovision 10% (PATCH active False)",
+    () => lat.count("deprovision"),
+    () =>
+      pool(deprov, CONCURRENCY, async (i) => {
+        await timed(lat, "deprovision", [200], () =>
+          request(
+            port,
+            "PATCH",
+            `/scim/v2/Users/${ids[i]}`,
+            { schemas: [PATCH], Operations: [{ op: "Replace", path: "active", value: "False" }] },
+            token,
+          ),
+        );
+      }),
+  );
+  console.log(`  → ${lat.line("deprovision")}`);
+  console.log(`  server RSS peak: ${fmt(rss.stop(), 0)} MB`);
+  await server.stop();
+  await db.drop();
+  return {
+    usersPerSec: n / sync.secs,
+    cpuPerRequest: sync.cpuPerRequest,
+    filterP99: lat.pct("filter userName", 99),
+  };
+}
+
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
+for (const n of sizes.length ? sizes : [10_000, 100_000]) await run(n);
