@@ -1,6 +1,8 @@
 import type { Knex } from "knex";
 import * as m0001 from "./0001-foundation.js";
 import * as m0002 from "./0002-directory.js";
+import * as m0003 from "./0003-roles-events.js";
+import * as m0004 from "./0004-sso.js";
 
 interface Migration {
   name: string;
@@ -13,6 +15,8 @@ interface Migration {
 const migrations: Migration[] = [
   { name: "0001-foundation", ...m0001 },
   { name: "0002-directory", ...m0002 },
+  { name: "0003-roles-events", ...m0003 },
+  { name: "0004-sso", ...m0004 },
 ];
 
 /** knex migration source over the static list above. */

@@ -5,6 +5,11 @@ import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.js";
 import { requestContext } from "./http/request-context.js";
+import { jobRoutes } from "./admin/jobs-routes.js";
+import { eventRoutes } from "./events/routes.js";
+import { roleRoutes } from "./roles/routes.js";
+import { samlAdminRoutes } from "./saml/admin-routes.js";
+import { ssoRoutes } from "./saml/routes.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
 
@@ -17,8 +22,18 @@ export function createApp(deps: Deps): Express {
   app.set("trust proxy", false);
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(healthRoutes(deps));
-  app.use("/admin/v1", adminAuth(deps), jsonBody(deps.config.bodyLimitBytes), tenantRoutes(deps));
   app.use("/scim/v2", scimRoutes(deps));
+  app.use(ssoRoutes(deps));
+  app.use(
+    "/admin/v1",
+    adminAuth(deps),
+    jsonBody(deps.config.bodyLimitBytes),
+    tenantRoutes(deps),
+    roleRoutes(deps),
+    eventRoutes(deps),
+    samlAdminRoutes(deps),
+    jobRoutes(deps),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -2,12 +2,15 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createDb, type DbOptions } from "./db/knex.js";
+import { registerEventJobs } from "./events/jobs.js";
 import { BullmqDriver } from "./jobs/bullmq-driver.js";
 import { InlineDriver } from "./jobs/inline-driver.js";
 import { JobRegistry } from "./jobs/registry.js";
 import type { JobDriver } from "./jobs/types.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { registerRoleJobs } from "./roles/jobs.js";
+import { registerSsoJobs } from "./saml/jobs.js";
 import { hashSecret } from "./tenants/secrets.js";
 
 /** Everything the app, the workers and the CLI share: the one composition root. */
@@ -46,6 +49,9 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const metrics = createMetrics();
   const now = opts.now ?? (() => new Date());
   const jobs = new JobRegistry();
+  registerRoleJobs(jobs);
+  registerEventJobs(jobs);
+  registerSsoJobs(jobs);
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;
   if (role === "cli") {

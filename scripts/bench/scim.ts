@@ -177,6 +177,19 @@ async function run(n: number) {
   console.log(`  → ${lat.line("filter userName")}`);
   await phase(
     server,
+    "filter by userName, one client (latency without queueing)",
+    () => lat.count("filter userName c1"),
+    () =>
+      pool(Math.min(n, 2000), 1, async () => {
+        const q = encodeURIComponent(`userName eq "${userName(Math.floor(Math.random() * n))}"`);
+        await timed(lat, "filter userName c1", [200], () =>
+          request(port, "GET", `/scim/v2/Users?filter=${q}`, undefined, token),
+        );
+      }),
+  );
+  console.log(`  → ${lat.line("filter userName c1")}`);
+  await phase(
+    server,
     "filter by externalId",
     () => lat.count("filter externalId"),
     () =>

@@ -1,6 +1,6 @@
-import type { Knex } from "knex";
-import { type Db, dialectOf } from "../db/knex.js";
+import type { Db } from "../db/knex.js";
 import { parseJson, toIso } from "../db/rows.js";
+import { findRowById, idsPresent, type PageOptions, queryPage, rowsByIds } from "./table-queries.js";
 
 /** A directory group as stored (members live in group_members). */
 export interface GroupRow {
@@ -69,17 +69,14 @@ export async function updateGroup(db: Db, g: GroupRow, expectedVersion: number):
   return n > 0;
 }
 
-/** One group of a tenant, or undefined. */
+/** One group of a tenant, or undefined; `lock` holds its row for the rest of the transaction. */
 export async function findGroupById(
   db: Db,
   tenantId: string,
   id: string,
   lock = false,
 ): Promise<GroupRow | undefined> {
-  const q = db("groups").select(GROUP_COLUMNS).where({ tenant_id: tenantId, id }).first();
-  // Inside a write transaction on PostgreSQL, lock the row so concurrent writers queue instead of conflicting.
-  if (lock && dialectOf(db) === "pg") q.forUpdate();
-  const row = await q;
+  const row = await findRowById(db, "groups", GROUP_COLUMNS, tenantId, id, lock);
   return row ? rowToGroup(row) : undefined;
 }
 
@@ -90,15 +87,7 @@ export async function deleteGroupRow(db: Db, tenantId: string, id: string): Prom
 
 /** Which of these ids are groups of the tenant. */
 export async function existingGroupIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db("groups")
-      .select("id")
-      .where({ tenant_id: tenantId })
-      .whereIn("id", ids.slice(i, i + 500));
-    for (const r of rows) found.add(r.id);
-  }
-  return found;
+  return idsPresent(db, "groups", tenantId, ids);
 }
 
 /** Display names of groups by id. */
@@ -107,50 +96,18 @@ export async function groupDisplayNames(
   tenantId: string,
   ids: string[],
 ): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db("groups")
-      .select("id", "display_name")
-      .where({ tenant_id: tenantId })
-      .whereIn("id", ids.slice(i, i + 500));
-    for (const r of rows) out.set(r.id, r.display_name);
-  }
-  return out;
+  const rows = await rowsByIds(db, "groups", ["id", "display_name"], tenantId, ids);
+  return new Map(rows.map((r) => [r.id, r.display_name]));
 }
 
 /** Page through a tenant's groups with a filter callback, sorted; plus the total count. */
 export async function queryGroups(
   db: Db,
   tenantId: string,
-  opts: {
-    where?: (qb: Knex.QueryBuilder) => void;
-    orderBy: { column: string; order: "asc" | "desc" };
-    offset: number;
-    limit: number;
-  },
+  opts: PageOptions,
 ): Promise<{ total: number; rows: GroupRow[] }> {
-  const base = () => {
-    const q = db("groups").where("groups.tenant_id", tenantId);
-    if (opts.where) q.andWhere((qb) => opts.where!(qb));
-    return q;
-  };
-  const count = async () => Number((await base().count({ n: "*" }).first())?.n ?? 0);
-  if (opts.limit === 0) return { total: await count(), rows: [] };
-  const rows = (
-    await base()
-      .select(GROUP_COLUMNS.map((c) => `groups.${c}`))
-      // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging
-      // stable. knex drops the direction when given `nulls` on SQLite, so the clause is written
-      // out; the column comes from the sortBy allow-list, never from the client's text.
-      .orderByRaw(
-        `${opts.orderBy.column} ${opts.orderBy.order} nulls ${opts.orderBy.order === "asc" ? "last" : "first"}, groups.id ${opts.orderBy.order}`,
-      )
-      .offset(opts.offset)
-      .limit(opts.limit)
-  ).map(rowToGroup);
-  // A short first page is the whole result (an IdP's userName/externalId lookups): no count query.
-  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count();
-  return { total, rows };
+  const page = await queryPage(db, "groups", GROUP_COLUMNS, tenantId, opts);
+  return { total: page.total, rows: page.rows.map(rowToGroup) };
 }
 
 /** Insert memberships, ignoring ones that exist; returns the member ids actually added. */
@@ -291,13 +248,4 @@ export async function wouldCreateCycle(
   );
   const list = Array.isArray(rows) ? rows : rows.rows;
   return list.length > 0;
-}
-
-/** Count a group's members (cheap even at 100,000 members: primary-key range). */
-export async function countMembers(db: Db, tenantId: string, groupId: string): Promise<number> {
-  const row = await db("group_members")
-    .where({ tenant_id: tenantId, group_id: groupId })
-    .count({ n: "*" })
-    .first();
-  return Number(row?.n ?? 0);
 }

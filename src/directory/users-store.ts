@@ -1,6 +1,6 @@
-import type { Knex } from "knex";
-import { type Db, dialectOf } from "../db/knex.js";
+import type { Db } from "../db/knex.js";
 import { parseJson, toBool, toIso } from "../db/rows.js";
+import { findRowById, idsPresent, type PageOptions, queryPage, rowsByIds } from "./table-queries.js";
 
 /** A directory user as stored: indexed columns plus the full SCIM document. */
 export interface UserRow {
@@ -129,52 +129,15 @@ export async function updateUser(
   return true;
 }
 
-/** One user of a tenant, or undefined. */
+/** One user of a tenant, or undefined; `lock` holds its row for the rest of the transaction. */
 export async function findUserById(
   db: Db,
   tenantId: string,
   id: string,
   lock = false,
 ): Promise<UserRow | undefined> {
-  const q = db("users").select(USER_COLUMNS).where({ tenant_id: tenantId, id }).first();
-  // Inside a write transaction on PostgreSQL, lock the row so concurrent writers queue instead of conflicting.
-  if (lock && dialectOf(db) === "pg") q.forUpdate();
-  const row = await q;
+  const row = await findRowById(db, "users", USER_COLUMNS, tenantId, id, lock);
   return row ? rowToUser(row) : undefined;
-}
-
-/** A user by userName, case-insensitively (RFC 7643: userName is caseExact false). */
-export async function findUserByUserName(
-  db: Db,
-  tenantId: string,
-  userName: string,
-): Promise<UserRow | undefined> {
-  const row = await db("users")
-    .select(USER_COLUMNS)
-    .where({ tenant_id: tenantId, user_name_norm: userName.toLowerCase() })
-    .first();
-  return row ? rowToUser(row) : undefined;
-}
-
-/** A user by externalId (case-exact), or undefined. */
-export async function findUserByExternalId(
-  db: Db,
-  tenantId: string,
-  externalId: string,
-): Promise<UserRow | undefined> {
-  const row = await db("users")
-    .select(USER_COLUMNS)
-    .where({ tenant_id: tenantId, external_id: externalId })
-    .first();
-  return row ? rowToUser(row) : undefined;
-}
-
-/** Users whose primary e-mail (normalised) is this address. */
-export async function findUsersByEmail(db: Db, tenantId: string, email: string): Promise<UserRow[]> {
-  const rows = await db("users")
-    .select(USER_COLUMNS)
-    .where({ tenant_id: tenantId, primary_email: email.toLowerCase() });
-  return rows.map(rowToUser);
 }
 
 /** Delete a user row (e-mails cascade); returns rows deleted. */
@@ -184,65 +147,25 @@ export async function deleteUserRow(db: Db, tenantId: string, id: string): Promi
 
 /** Which of these ids are users of the tenant. */
 export async function existingUserIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db("users")
-      .select("id")
-      .where({ tenant_id: tenantId })
-      .whereIn("id", ids.slice(i, i + 500));
-    for (const r of rows) found.add(r.id);
-  }
-  return found;
+  return idsPresent(db, "users", tenantId, ids);
 }
 
-/** Display names of users by id (for members[].display). */
+/** Display names of users by id (for members[].display), falling back to userName. */
 export async function userDisplayNames(
   db: Db,
   tenantId: string,
   ids: string[],
 ): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db("users")
-      .select("id", "display_name", "user_name")
-      .where({ tenant_id: tenantId })
-      .whereIn("id", ids.slice(i, i + 500));
-    for (const r of rows) out.set(r.id, r.display_name ?? r.user_name);
-  }
-  return out;
+  const rows = await rowsByIds(db, "users", ["id", "display_name", "user_name"], tenantId, ids);
+  return new Map(rows.map((r) => [r.id, r.display_name ?? r.user_name]));
 }
 
 /** Page through a tenant's users with a filter callback, sorted; plus the total count. */
 export async function queryUsers(
   db: Db,
   tenantId: string,
-  opts: {
-    where?: (qb: Knex.QueryBuilder) => void;
-    orderBy: { column: string; order: "asc" | "desc" };
-    offset: number;
-    limit: number;
-  },
+  opts: PageOptions,
 ): Promise<{ total: number; rows: UserRow[] }> {
-  const base = () => {
-    const q = db("users").where("users.tenant_id", tenantId);
-    if (opts.where) q.andWhere((qb) => opts.where!(qb));
-    return q;
-  };
-  const count = async () => Number((await base().count({ n: "*" }).first())?.n ?? 0);
-  if (opts.limit === 0) return { total: await count(), rows: [] };
-  const rows = (
-    await base()
-      .select(USER_COLUMNS.map((c) => `users.${c}`))
-      // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging
-      // stable. knex drops the direction when given `nulls` on SQLite, so the clause is written
-      // out; the column comes from the sortBy allow-list, never from the client's text.
-      .orderByRaw(
-        `${opts.orderBy.column} ${opts.orderBy.order} nulls ${opts.orderBy.order === "asc" ? "last" : "first"}, users.id ${opts.orderBy.order}`,
-      )
-      .offset(opts.offset)
-      .limit(opts.limit)
-  ).map(rowToUser);
-  // A short first page is the whole result (an IdP's userName/externalId lookups): no count query.
-  const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count();
-  return { total, rows };
+  const page = await queryPage(db, "users", USER_COLUMNS, tenantId, opts);
+  return { total: page.total, rows: page.rows.map(rowToUser) };
 }

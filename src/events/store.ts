@@ -1,6 +1,4 @@
 import type { Knex } from "knex";
-import type { Db } from "../db/knex.js";
-import { parseJson, toIso } from "../db/rows.js";
 
 /** An event as stored: the audit log and the outbox feed in one. */
 export interface StoredEvent {
@@ -50,25 +48,4 @@ export async function recordEvents(
   }));
   for (let i = 0; i < rows.length; i += 500) await trx("events").insert(rows.slice(i, i + 500));
   return stored;
-}
-
-/** A tenant's events after a sequence number, oldest first. */
-export async function listEventsAfter(
-  db: Db,
-  tenantId: string,
-  afterSeq: number,
-  limit: number,
-): Promise<StoredEvent[]> {
-  const rows = await db("events")
-    .where({ tenant_id: tenantId })
-    .andWhere("seq", ">", afterSeq)
-    .orderBy("seq")
-    .limit(limit);
-  return rows.map((r: any) => ({
-    tenantId: r.tenant_id,
-    seq: Number(r.seq),
-    type: r.type,
-    data: parseJson(r.data, {}),
-    createdAt: toIso(r.created_at)!,
-  }));
 }

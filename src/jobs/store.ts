@@ -170,28 +170,8 @@ export async function listJobsByState(
   return (await q).map(rowToJob);
 }
 
-/** Put a failed job back to pending with fresh attempts (admin retry). */
-export async function resetFailedJob(db: Db, id: number, now: Date): Promise<boolean> {
-  const n = await db("jobs")
-    .where({ id, state: "failed" })
-    .update({
-      state: "pending",
-      attempts: 0,
-      generation: db.raw("generation + 1"),
-      run_at: now.toISOString(),
-      locked_until: null,
-      updated_at: now.toISOString(),
-    });
-  return n > 0;
-}
-
 /** Count jobs per state and queue (for /metrics and readiness). */
 export async function countJobs(db: Db): Promise<Array<{ queue: string; state: string; n: number }>> {
   const rows = await db("jobs").select("queue", "state").count({ n: "*" }).groupBy("queue", "state");
   return rows.map((r: any) => ({ queue: r.queue, state: r.state, n: Number(r.n) }));
-}
-
-/** Delete finished jobs older than a date (housekeeping). */
-export async function purgeDoneJobs(db: Db, before: Date): Promise<number> {
-  return db("jobs").where({ state: "done" }).andWhere("updated_at", "<", before.toISOString()).delete();
 }
