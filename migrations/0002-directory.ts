@@ -24,12 +24,15 @@ export async function up(knex: Knex): Promise<void> {
     t.string("source", 16).notNullable().defaultTo("scim");
     t.string("created_at", 32).notNullable();
     t.string("updated_at", 32).notNullable();
+    // (tenant_id, id): "these ids, in this tenant" probes one index (member adds of 100 ids).
+    t.unique(["tenant_id", "id"], { indexName: "users_tenant_id" });
     t.unique(["tenant_id", "user_name_norm"], { indexName: "users_tenant_user_name" });
     t.unique(["tenant_id", "external_id"], { indexName: "users_tenant_external_id" });
     t.index(["tenant_id", "display_name_norm"], "users_tenant_display_name");
     t.index(["tenant_id", "primary_email"], "users_tenant_primary_email");
     t.index(["tenant_id", "family_name"], "users_tenant_family_name");
-    t.index(["tenant_id", "created_at"], "users_tenant_created");
+    // id completes the default sort, so a page's ids come from the index alone.
+    t.index(["tenant_id", "created_at", "id"], "users_tenant_created");
     t.index(["tenant_id", "updated_at"], "users_tenant_updated");
     t.index(["tenant_id", "active"], "users_tenant_active");
   });
@@ -54,9 +57,10 @@ export async function up(knex: Knex): Promise<void> {
     t.integer("version").notNullable().defaultTo(1);
     t.string("created_at", 32).notNullable();
     t.string("updated_at", 32).notNullable();
+    t.unique(["tenant_id", "id"], { indexName: "groups_tenant_id" });
     t.unique(["tenant_id", "display_name_norm"], { indexName: "groups_tenant_display_name" });
     t.unique(["tenant_id", "external_id"], { indexName: "groups_tenant_external_id" });
-    t.index(["tenant_id", "created_at"], "groups_tenant_created");
+    t.index(["tenant_id", "created_at", "id"], "groups_tenant_created");
     t.index(["tenant_id", "updated_at"], "groups_tenant_updated");
   });
 

@@ -4,7 +4,7 @@
  * test:services) demands both and fails if either suite did not run.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -26,7 +26,10 @@ function testFiles(dir: string): string[] {
     .sort();
 }
 
-const files = only.length ? only : testFiles("test");
+// Arguments may name test files or folders of them.
+const files = (only.length ? only : ["test"]).flatMap((p) =>
+  statSync(p, { throwIfNoEntry: false })?.isDirectory() ? testFiles(p) : [p],
+);
 const tap = path.join(mkdtempSync(path.join(tmpdir(), "roster-test-")), "report.tap");
 const env: NodeJS.ProcessEnv = { ...process.env, ROSTER_TEST_PG: pg ?? "", ROSTER_TEST_REDIS: redis ?? "" };
 // The suites build their own config; the process-wide variables must not leak into them.

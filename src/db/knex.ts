@@ -34,7 +34,14 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
 
 type Done = (err: Error | null, conn: any) => void;
 // SQLite ignores foreign keys unless told; WAL + NORMAL makes autocommit writes ~9x faster.
-const PRAGMAS = ["journal_mode = WAL", "busy_timeout = 5000", "foreign_keys = ON", "synchronous = NORMAL"];
+// The default 2 MB page cache thrashes on a 100,000-user directory; 32 MB keeps its indexes hot.
+const PRAGMAS = [
+  "journal_mode = WAL",
+  "busy_timeout = 5000",
+  "foreign_keys = ON",
+  "cache_size = -32768",
+  "synchronous = NORMAL",
+];
 
 function setupBetterSqlite3(conn: any, done: Done): void {
   try {

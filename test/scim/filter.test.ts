@@ -368,10 +368,10 @@ const INDEXED: [ResourceKind, string, string][] = [
   [USER_KIND, "active eq false", "users_tenant_active"],
   [USER_KIND, 'meta.created lt "2026-02-01T00:00:00Z"', "users_tenant_created"],
   [USER_KIND, 'meta.lastModified gt "2026-11-01T00:00:00Z"', "users_tenant_updated"],
-  [USER_KIND, 'id eq "u-alice"', "sqlite_autoindex_users_1"],
+  [USER_KIND, 'id eq "u-alice"', "users_tenant_id"],
   [GROUP_KIND, 'members[value eq "u-alice"]', "group_members_tenant_member"],
   [GROUP_KIND, 'members.value eq "u-alice"', "group_members_tenant_member"],
-  [GROUP_KIND, 'id eq "g-eng" and members[value eq "u-alice"]', "sqlite_autoindex_groups_1"],
+  [GROUP_KIND, 'id eq "g-eng" and members[value eq "u-alice"]', "groups_tenant_id"],
   [GROUP_KIND, 'displayName eq "engineering"', "groups_tenant_display_name"],
   [GROUP_KIND, 'externalId eq "eng-1"', "groups_tenant_external_id"],
 ];
