@@ -2,7 +2,7 @@ import type { Deps } from "../deps.js";
 import { groupsOfMember, listMembers, queryGroups } from "../directory/groups-store.js";
 import * as groups from "../directory/groups.js";
 import { findGroupById, groupDisplayNames, type MemberRow } from "../directory/groups-store.js";
-import { findUserById, queryUsers, userDisplayNames } from "../directory/users-store.js";
+import { findUserById, queryUsers, type UserRow, userDisplayNames } from "../directory/users-store.js";
 import * as users from "../directory/users.js";
 import { directoryErrors } from "../directory/errors.js";
 import { ScimError } from "../http/errors.js";
@@ -70,10 +70,15 @@ function written(
 async function renderUserById(ctx: ScimContext, id: string, p: Projection) {
   const user = await findUserById(ctx.deps.db, ctx.tenantId, id);
   if (!user) throw directoryErrors.userNotFound(id);
+  return { user, body: await renderWithGroups(ctx, user, p) };
+}
+
+/** Render a user, loading its groups only when the projection wants them. */
+async function renderWithGroups(ctx: ScimContext, user: UserRow, p: Projection) {
   const gs = wantsAttribute(USER_KIND, p, "groups")
-    ? (await groupsOfMember(ctx.deps.db, ctx.tenantId, [id])).get(id)
+    ? (await groupsOfMember(ctx.deps.db, ctx.tenantId, [user.id])).get(user.id)
     : undefined;
-  return { user, body: renderUser(user, gs, ctx.base) };
+  return renderUser(user, gs, ctx.base);
 }
 
 /** POST /Users. */
@@ -104,8 +109,7 @@ export async function replaceUser(ctx: ScimContext, input: ScimInput): Promise<S
     ifMatchVersions(input.ifMatch),
   );
   const p = projectionOf(input.query);
-  const { body } = await renderUserById(ctx, user.id, p);
-  return written(200, body, p, USER_KIND, user.version);
+  return written(200, await renderWithGroups(ctx, user, p), p, USER_KIND, user.version);
 }
 
 /** PATCH /Users/{id}: all operations in one transaction, all or nothing. */
@@ -125,8 +129,7 @@ export async function patchUser(ctx: ScimContext, input: ScimInput): Promise<Sci
     ifMatchVersions(input.ifMatch),
   );
   const p = projectionOf(input.query);
-  const { body } = await renderUserById(ctx, user.id, p);
-  return written(200, body, p, USER_KIND, user.version);
+  return written(200, await renderWithGroups(ctx, user, p), p, USER_KIND, user.version);
 }
 
 /** DELETE /Users/{id}. */

@@ -63,6 +63,12 @@ for (const v of variants) {
           if (!rollback) throw e;
         });
 
+    it("reports readiness of the database, and of Redis when configured", async () => {
+      const res = await ctx.http.get("/readyz").expect(200);
+      assert.equal(res.body.checks.database, "ok");
+      assert.equal(res.body.checks.redis, v.redis ? "ok" : undefined);
+    });
+
     it("runs a committed job, and never one whose transaction rolled back", async () => {
       await enqueue([{ name: "test-record", payload: { n: 1 } }]);
       await enqueue([{ name: "test-record", payload: { n: 2 } }], true);

@@ -190,6 +190,23 @@ describe("processes: server, CLI, signals [sqlite]", () => {
     assert.equal(await exited(server.child), 0);
   });
 
+  it("npm run worker starts a worker process that drains on SIGTERM", async () => {
+    const db = path.join(dir, "worker.sqlite");
+    const child = spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
+      cwd: root,
+      env: baseEnv({ DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: "info" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    const start = Date.now();
+    while (!out.includes("roster worker started") && Date.now() - start < 15_000)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /"driver":"inline"/);
+    child.kill("SIGTERM");
+    assert.equal(await exited(child), 0);
+  });
+
   it("refuses to start with invalid config, naming every problem", async () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
       cwd: root,
