@@ -50,7 +50,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const now = opts.now ?? (() => new Date());
   const jobs = new JobRegistry();
   registerRoleJobs(jobs);
-  registerEventJobs(jobs);
+  registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
   registerSsoJobs(jobs);
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;

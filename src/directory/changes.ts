@@ -1,5 +1,8 @@
 import type { Knex } from "knex";
+import { dispatchToWebhooks, endpointsOf } from "../events/outbox.js";
 import { type NewEvent, recordEvents } from "../events/store.js";
+import { enqueueJobs } from "../jobs/catalog.js";
+import type { JobSpec } from "../jobs/types.js";
 
 /** What a directory use case changed, recorded with the change in one transaction. */
 export class ChangeSet {
@@ -12,10 +15,74 @@ export class ChangeSet {
   }
 }
 
+/** Payload of the sync-roles jobs: the users to recompute, or a scope that names them. */
+export interface SyncRolesPayload {
+  users?: string[];
+  /** Every user under this group (directly or through nesting). */
+  group?: string;
+  /** Every user who holds a group-sourced role now (after a group vanished). */
+  groupHolders?: boolean;
+  /** Every user of the tenant. */
+  all?: boolean;
+}
+
+type SyncJob = JobSpec & { name: "sync-roles" | "sync-roles-urgent" };
+
+/**
+ * The role recomputations an event implies. Grants go to the default queue; anything that can
+ * take a role away goes to the urgent queue, so a revocation never waits behind a bulk sync.
+ * Dedupe keys coalesce pending work per user (a burst of PATCHes for one group → one
+ * recompute per member) and per group scope.
+ */
+export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
+  const jobs = new Map<string, SyncJob>();
+  const add = (urgent: boolean, scope: string, payload: SyncRolesPayload) => {
+    const name = urgent ? "sync-roles-urgent" : "sync-roles";
+    const dedupeKey = `${name}/${tenantId}/${scope}`;
+    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey });
+  };
+  for (const e of events) {
+    const userId = typeof e.data.userId === "string" ? e.data.userId : undefined;
+    const memberId = typeof e.data.memberId === "string" ? e.data.memberId : undefined;
+    const groupId = typeof e.data.groupId === "string" ? e.data.groupId : undefined;
+    switch (e.type) {
+      case "user.created":
+      case "user.reactivated":
+      case "group.user_added":
+      case "role.manual_added":
+        if (userId) add(false, `u/${userId}`, { users: [userId] });
+        break;
+      case "user.deactivated":
+      case "group.user_removed":
+      case "role.manual_removed":
+        if (userId) add(true, `u/${userId}`, { users: [userId] });
+        break;
+      case "group.group_added":
+        if (memberId) add(false, `g/${memberId}`, { group: memberId });
+        break;
+      case "group.group_removed":
+        if (memberId) add(true, `g/${memberId}`, { group: memberId });
+        break;
+      case "role_mapping.created":
+        if (groupId) add(false, `g/${groupId}`, { group: groupId });
+        break;
+      case "role_mapping.deleted":
+        if (groupId) add(true, `g/${groupId}`, { group: groupId });
+        break;
+      // Its nested groups' users lost a path to the mapped ancestors: recheck every group-role holder.
+      case "group.deleted":
+        add(true, "holders", { groupHolders: true });
+        break;
+    }
+  }
+  return [...jobs.values()];
+}
+
 /**
  * Record a change set inside the caller's transaction: the events (the outbox and the audit
- * log) commit or vanish with the change itself. Called last so the tenant's event-sequence
- * row lock is held only until commit.
+ * log), the role recomputations they imply and the webhook deliveries they trigger commit or
+ * vanish with the change itself. Called last so the tenant's event-sequence row lock is held
+ * only until commit.
  */
 export async function commitChanges(
   trx: Knex.Transaction,
@@ -23,5 +90,10 @@ export async function commitChanges(
   changes: ChangeSet,
   at: string,
 ): Promise<void> {
-  await recordEvents(trx, tenantId, changes.events, at);
+  if (changes.events.length === 0) return;
+  await enqueueJobs(trx, roleSyncJobs(tenantId, changes.events), new Date(at));
+  // Read before recordEvents takes the tenant's row lock, to hold it for as little as possible.
+  const endpoints = await endpointsOf(trx, tenantId);
+  const stored = await recordEvents(trx, tenantId, changes.events, at);
+  await dispatchToWebhooks(trx, tenantId, stored, at, endpoints);
 }

@@ -49,3 +49,43 @@ export async function recordEvents(
   for (let i = 0; i < rows.length; i += 500) await trx("events").insert(rows.slice(i, i + 500));
   return stored;
 }
+
+function rowToEvent(r: any): StoredEvent {
+  return {
+    tenantId: r.tenant_id,
+    seq: Number(r.seq),
+    type: r.type,
+    data: typeof r.data === "string" ? JSON.parse(r.data) : r.data,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+/** A tenant's events after a sequence number, in order. */
+export async function listEventsAfter(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  after: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await db("events")
+    .where({ tenant_id: tenantId })
+    .andWhere("seq", ">", after)
+    .orderBy("seq")
+    .limit(limit);
+  return rows.map(rowToEvent);
+}
+
+/** One event by its sequence number, or undefined. */
+export async function findEvent(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  seq: number,
+): Promise<StoredEvent | undefined> {
+  const row = await db("events").where({ tenant_id: tenantId, seq }).first();
+  return row ? rowToEvent(row) : undefined;
+}
+
+/** The public envelope of an event: `{id, type, tenant, createdAt, data}`; id is the per-tenant sequence. */
+export function envelope(e: StoredEvent, tenantSlug: string) {
+  return { id: String(e.seq), type: e.type, tenant: tenantSlug, createdAt: e.createdAt, data: e.data };
+}

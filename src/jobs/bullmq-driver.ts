@@ -1,5 +1,6 @@
 import { type Job, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { onJobsEnqueued } from "./notify.js";
 import { errorText, type RunJobDeps, runJob } from "./run-job.js";
 import { claimJobs, completeJob, failJobAttempt, findJob, type JobRow, setJobAttempts } from "./store.js";
 import { type JobDriver, QUEUES, type QueueName } from "./types.js";
@@ -19,6 +20,13 @@ export interface BullmqDriverOptions {
 }
 
 type Payload = { id: number; generation: number };
+
+/**
+ * How many jobs per queue may wait in Redis. The rest of a backlog stays in the jobs table,
+ * where claims take tenants in turn: BullMQ runs a queue first-in first-out, so relaying a
+ * 100,000-job flood at once would put every other tenant behind it.
+ */
+const RELAY_WINDOW: Record<QueueName, number> = { urgent: 200, default: 100, webhooks: 400 };
 
 /** A timeout that does not reject the underlying call: a timed-out queue.add may still land. */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -44,12 +52,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 export class BullmqDriver implements JobDriver {
   readonly kind = "bullmq" as const;
-  private readonly connection: Redis;
+  private connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
   private readonly workerConnections: Redis[] = [];
   private relaying = false;
   private relayLoop?: Promise<void>;
+  private unsubscribe?: () => void;
   private wake?: () => void;
   private readonly pollMs: number;
   private readonly leaseMs: number;
@@ -60,17 +69,26 @@ export class BullmqDriver implements JobDriver {
   ) {
     this.pollMs = opts.pollMs ?? 250;
     this.leaseMs = opts.leaseMs ?? 5 * 60_000;
+    this.connection = this.connect();
+  }
+
+  /** The shared connection and one Queue per queue name (again after a stop, so a driver can restart). */
+  private connect(): Redis {
+    const { deps, opts } = this;
     // BullMQ needs maxRetriesPerRequest: null for its blocking commands.
-    this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    this.connection.on("error", (err) => deps.logger.warn({ err: errorText(err) }, "redis connection error"));
+    const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    connection.on("error", (err) => deps.logger.warn({ err: errorText(err) }, "redis connection error"));
     for (const q of QUEUES) {
-      const queue = new Queue(`roster-${q}`, { connection: this.connection, prefix: opts.prefix });
+      const queue = new Queue(`roster-${q}`, { connection, prefix: opts.prefix });
       queue.on("error", (err) => deps.logger.warn({ err: errorText(err), queue: q }, "bullmq queue error"));
       this.queues.set(q, queue);
     }
+    return connection;
   }
 
   async start(): Promise<void> {
+    if (this.relaying || this.workers.length) return;
+    if (this.connection.status === "end") this.connection = this.connect();
     if (this.opts.work) {
       const concurrency: Record<QueueName, number> = {
         urgent: 4,
@@ -94,6 +112,7 @@ export class BullmqDriver implements JobDriver {
     }
     if (this.opts.relay) {
       this.relaying = true;
+      this.unsubscribe = onJobsEnqueued(() => this.poke());
       this.relayLoop = this.relay();
     }
   }
@@ -112,6 +131,7 @@ export class BullmqDriver implements JobDriver {
 
   async stop(timeoutMs: number): Promise<void> {
     this.relaying = false;
+    this.unsubscribe?.();
     this.poke();
     const closing = (async () => {
       await this.relayLoop;
@@ -121,6 +141,8 @@ export class BullmqDriver implements JobDriver {
     await Promise.race([closing, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     // Connections passed to BullMQ are ours to close; an open one keeps the process alive.
     for (const c of [this.connection, ...this.workerConnections]) if (c.status !== "end") c.disconnect();
+    this.workers.length = 0;
+    this.workerConnections.length = 0;
   }
 
   /** Move due rows to BullMQ until stopped. */
@@ -144,18 +166,29 @@ export class BullmqDriver implements JobDriver {
     }
   }
 
-  /** One relay pass: claim due rows (and rows whose relay lease expired) and add them to BullMQ. */
+  /**
+   * One relay pass: per queue, claim due rows (and rows whose relay lease expired) up to the
+   * room left in Redis, fairly across tenants, and add them to BullMQ.
+   */
   async relayOnce(limit = 200): Promise<number> {
-    const now = this.deps.now();
-    const rows = await claimJobs(this.deps.db, {
-      queues: QUEUES,
-      limit,
-      now,
-      leaseUntil: new Date(now.getTime() + this.leaseMs),
-      state: "relayed",
-    });
-    await Promise.all(rows.map((row) => this.add(row)));
-    return rows.length;
+    let moved = 0;
+    for (const q of QUEUES) {
+      const waiting = await withTimeout(this.queues.get(q)!.count(), 5000);
+      const room = Math.min(limit, RELAY_WINDOW[q] - waiting);
+      if (room <= 0) continue;
+      const now = this.deps.now();
+      const rows = await claimJobs(this.deps.db, {
+        queues: [q],
+        limit: room,
+        now,
+        leaseUntil: new Date(now.getTime() + this.leaseMs),
+        state: "relayed",
+      });
+      // Issued in claim order on one connection, so BullMQ queues them in that (tenant-fair) order.
+      await Promise.all(rows.map((row) => this.add(row)));
+      moved += rows.length;
+    }
+    return moved;
   }
 
   private async add(row: JobRow): Promise<void> {
@@ -163,9 +196,11 @@ export class BullmqDriver implements JobDriver {
     const def = this.deps.registry.get(row.name);
     const delay = Math.max(0, new Date(row.runAt).getTime() - this.deps.now().getTime());
     // Job ids may not contain ':' nor be integers; the same id on a re-relay is a no-op in BullMQ.
+    // The row's creation time is part of it: row ids restart with a fresh database, and BullMQ
+    // silently skips an id it still keeps as completed (removeOnComplete keeps them a day).
     await withTimeout(
       queue.add(row.name, { id: row.id, generation: row.generation } satisfies Payload, {
-        jobId: `job-${row.id}-g${row.generation}`,
+        jobId: `job-${row.id}-g${row.generation}-${Date.parse(row.createdAt)}`,
         attempts: def?.maxAttempts ?? row.maxAttempts,
         backoff: { type: "exponential", delay: 1000, jitter: 0.5 },
         delay,

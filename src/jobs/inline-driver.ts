@@ -1,5 +1,6 @@
 import { backoffMs } from "./registry.js";
 import { errorText, type RunJobDeps, runJob } from "./run-job.js";
+import { onJobsEnqueued } from "./notify.js";
 import { claimJobs, completeJob, failJobAttempt, type JobRow } from "./store.js";
 import { type JobDriver, QUEUES, type QueueName } from "./types.js";
 
@@ -21,6 +22,7 @@ export class InlineDriver implements JobDriver {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly wakers = new Set<() => void>();
   private loops: Promise<void>[] = [];
+  private unsubscribe?: () => void;
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly concurrency: Record<QueueName, number>;
@@ -37,6 +39,7 @@ export class InlineDriver implements JobDriver {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe = onJobsEnqueued(() => this.poke());
     this.loops = QUEUES.map((q) => this.loop(q));
   }
 
@@ -50,6 +53,7 @@ export class InlineDriver implements JobDriver {
 
   async stop(timeoutMs: number): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.poke();
     const drained = Promise.all([...this.loops, ...this.inFlight]).then(() => undefined);
     await Promise.race([drained, new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -1,4 +1,6 @@
 import type { Db } from "../db/knex.js";
+import { JOB_CATALOG } from "./catalog.js";
+import { notifyAfterCommit } from "./notify.js";
 import { insertJobs } from "./store.js";
 import type { JobDefinition, JobSpec } from "./types.js";
 
@@ -9,6 +11,9 @@ export class JobRegistry {
   /** Register a job; names are unique. */
   define<P>(def: JobDefinition<P>): this {
     if (this.defs.has(def.name)) throw new Error(`job '${def.name}' defined twice`);
+    const fixed = (JOB_CATALOG as Record<string, { queue: string }>)[def.name];
+    if (fixed && fixed.queue !== def.queue)
+      throw new Error(`job '${def.name}' must run on queue '${fixed.queue}' (see jobs/catalog.ts)`);
     this.defs.set(def.name, def as JobDefinition);
     return this;
   }
@@ -27,6 +32,7 @@ export class JobRegistry {
       return { ...s, queue: def.queue, maxAttempts: def.maxAttempts };
     });
     await insertJobs(db, rows, now);
+    notifyAfterCommit(db);
   }
 }
 

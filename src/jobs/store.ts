@@ -69,20 +69,85 @@ export async function insertJobs(
   }
 }
 
+/** What a claim asks for. */
+export interface ClaimOptions {
+  queues: readonly QueueName[];
+  limit: number;
+  now: Date;
+  leaseUntil: Date;
+  state: "running" | "relayed";
+}
+
 /**
- * Claim due jobs of the given queues: pending ones whose time has come, and ones whose lease
- * ran out (the process running them died). Marks them `state` with a lease until `leaseUntil`.
+ * Claim due jobs of the given queues, fairly: first the oldest due jobs of each tenant with
+ * pending work (a random subset of tenants when there are more than slots), so one tenant's
+ * flood of 100,000 jobs cannot starve another's; then, to keep every slot busy, the oldest due
+ * jobs overall and jobs whose lease ran out (the process running them died). Claimed rows are
+ * marked `state` with a lease until `leaseUntil`.
  */
-export async function claimJobs(
-  db: Db,
-  opts: {
-    queues: readonly QueueName[];
-    limit: number;
-    now: Date;
-    leaseUntil: Date;
-    state: "running" | "relayed";
-  },
-): Promise<JobRow[]> {
+export async function claimJobs(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
+  const fair = await claimFairly(db, opts);
+  const rest = opts.limit - fair.length;
+  const more = rest > 0 ? await claimOldest(db, { ...opts, limit: rest }) : [];
+  // Fair picks first, tenants interleaved: the relay adds them to BullMQ (first-in first-out) in this order.
+  return [...interleave(fair), ...more.sort((a, b) => a.id - b.id)];
+}
+
+/** Tenants (null included) with pending jobs in these queues: a loose index scan, O(tenants·log n). */
+async function tenantsWithPendingJobs(db: Db, queues: readonly QueueName[]): Promise<Array<string | null>> {
+  const q = queues.map(() => "?").join(", ");
+  const rows = await db.raw(
+    `with recursive t(tid) as (
+       select min(tenant_id) from jobs where queue in (${q}) and state = 'pending'
+       union all
+       select (select min(tenant_id) from jobs where queue in (${q}) and state = 'pending' and tenant_id > t.tid)
+       from t where t.tid is not null
+     )
+     select tid from t where tid is not null`,
+    [...queues, ...queues],
+  );
+  const list: Array<string | null> = listOf(rows).map((r: any) => r.tid);
+  const nullRow = await db("jobs")
+    .select("id")
+    .whereIn("queue", queues as QueueName[])
+    .andWhere({ state: "pending" })
+    .whereNull("tenant_id")
+    .first();
+  if (nullRow) list.push(null);
+  return list;
+}
+
+async function claimFairly(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
+  const tenants = shuffle(await tenantsWithPendingJobs(db, opts.queues));
+  if (tenants.length === 0) return [];
+  const picked = tenants.slice(0, Math.min(tenants.length, opts.limit));
+  const quota = Math.floor(opts.limit / picked.length);
+  const at = opts.now.toISOString();
+  const lock = dialectOf(db) === "pg" ? " for update skip locked" : "";
+  const q = opts.queues.map(() => "?").join(", ");
+  const parts: string[] = [];
+  const bindings: Array<string | number> = [];
+  picked.forEach((tenant, i) => {
+    parts.push(
+      `select id from (select id from jobs where queue in (${q}) and state = 'pending' and run_at <= ?
+         and tenant_id ${tenant === null ? "is null" : "= ?"} order by id limit ?${lock}) p${i}`,
+    );
+    bindings.push(...opts.queues, at, ...(tenant === null ? [] : [tenant]), quota);
+  });
+  // The picks live in a CTE: PostgreSQL evaluates it once. As a plain IN (… union all …) it
+  // may run the sub-select per row, and LIMIT … SKIP LOCKED then keeps finding fresh rows.
+  const rows = await db.raw(
+    `with picked(id) as (${parts.join(" union all ")})
+     update jobs set state = ?, locked_until = ?, updated_at = ?,
+       attempts = case when ? = 'running' then attempts + 1 else attempts end
+     where state = 'pending' and id in (select id from picked)
+     returning *`,
+    [...bindings, opts.state, opts.leaseUntil.toISOString(), at, opts.state],
+  );
+  return listOf(rows).map(rowToJob);
+}
+
+async function claimOldest(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   const at = opts.now.toISOString();
   const skipLocked = dialectOf(db) === "pg" ? " for update skip locked" : "";
   const queueList = opts.queues.map(() => "?").join(", ");
@@ -98,8 +163,33 @@ export async function claimJobs(
      returning *`,
     [opts.state, opts.leaseUntil.toISOString(), at, opts.state, ...opts.queues, at, at, opts.limit],
   );
-  const list = Array.isArray(rows) ? rows : rows.rows;
-  return list.map(rowToJob).sort((a: JobRow, b: JobRow) => a.id - b.id);
+  return listOf(rows).map(rowToJob);
+}
+
+/** Round-robin over tenants, oldest first within each. */
+function interleave(jobs: JobRow[]): JobRow[] {
+  const byTenant = new Map<string | null, JobRow[]>();
+  for (const j of [...jobs].sort((a, b) => a.id - b.id)) {
+    const list = byTenant.get(j.tenantId) ?? [];
+    list.push(j);
+    byTenant.set(j.tenantId, list);
+  }
+  const out: JobRow[] = [];
+  const lists = [...byTenant.values()];
+  for (let i = 0; out.length < jobs.length; i++) for (const l of lists) if (i < l.length) out.push(l[i]);
+  return out;
+}
+
+function listOf(rows: any): any[] {
+  return Array.isArray(rows) ? rows : rows.rows;
+}
+
+function shuffle<T>(list: T[]): T[] {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [list[i], list[j]] = [list[j], list[i]];
+  }
+  return list;
 }
 
 /** Mark a job done. */
@@ -156,6 +246,41 @@ export async function setJobAttempts(
 export async function findJob(db: Db, id: number): Promise<JobRow | undefined> {
   const row = await db("jobs").where({ id }).first();
   return row ? rowToJob(row) : undefined;
+}
+
+/**
+ * Put a dead-lettered job back to work: pending now, attempts reset, a new generation (so
+ * BullMQ sees a new job id). When a pending job with the same dedupe key exists, that one
+ * already covers the work (handlers recompute from current state): this one is closed as done.
+ * Returns the job, or undefined when it is not in the failed state.
+ */
+export async function resetFailedJob(db: Db, id: number, now: Date): Promise<JobRow | undefined> {
+  const at = now.toISOString();
+  const reset = { state: "pending", attempts: 0, run_at: at, locked_until: null, updated_at: at };
+  try {
+    const n = await db("jobs")
+      .where({ id, state: "failed" })
+      .update({ ...reset, generation: db.raw("generation + 1") });
+    if (n === 0) return undefined;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    await db("jobs")
+      .where({ id, state: "failed" })
+      .update({ state: "done", last_error: "retried: coalesced into a pending job", updated_at: at });
+  }
+  return findJob(db, id);
+}
+
+/** Jobs in a state, newest first, paged by id (`beforeId`). */
+export async function listJobs(
+  db: Db,
+  opts: { state?: JobRow["state"]; tenantId?: string; limit: number; beforeId?: number },
+): Promise<JobRow[]> {
+  const q = db("jobs").orderBy("id", "desc").limit(opts.limit);
+  if (opts.state) q.where({ state: opts.state });
+  if (opts.tenantId) q.andWhere({ tenant_id: opts.tenantId });
+  if (opts.beforeId) q.andWhere("id", "<", opts.beforeId);
+  return (await q).map(rowToJob);
 }
 
 /** Jobs in a state, newest first. */

@@ -1,4 +1,56 @@
+import type { Knex } from "knex";
+import type { SyncRolesPayload } from "../directory/changes.js";
+import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobRegistry } from "../jobs/registry.js";
+import type { JobContext } from "../jobs/types.js";
+import * as store from "./store.js";
+import { SYNC_BATCH, syncUserRoles } from "./sync.js";
+
+/** The users a sync-roles payload names. */
+export async function usersInScope(db: Knex, tenantId: string, p: SyncRolesPayload): Promise<string[]> {
+  if (p.users) return p.users;
+  if (p.all) return store.listAllUserIds(db, tenantId);
+  if (p.groupHolders) return store.listRoleHolders(db, tenantId, { source: "group" });
+  if (p.group)
+    return [...new Set((await store.listUsersUnderGroups(db, tenantId, [p.group])).map((r) => r.userId))];
+  return [];
+}
+
+/**
+ * The sync-roles handler (both queues): resolve the scope from current state; a small one is
+ * recomputed here, a large one fans out into batch jobs of SYNC_BATCH users on the same queue,
+ * so several workers share a 50,000-user mapping change and a crash redoes one batch only.
+ */
+function syncRolesHandler(name: "sync-roles" | "sync-roles-urgent") {
+  return async (payload: SyncRolesPayload, ctx: JobContext): Promise<void> => {
+    const tenantId = ctx.tenantId;
+    if (!tenantId) return;
+    const users = await usersInScope(ctx.db, tenantId, payload);
+    if (payload.users || users.length <= SYNC_BATCH) {
+      const r = await syncUserRoles(ctx, tenantId, users);
+      if (r.assigned || r.revoked) ctx.logger.debug(r, "roles recomputed");
+      return;
+    }
+    const batches: Array<{ name: typeof name; tenantId: string; payload: SyncRolesPayload }> = [];
+    for (let i = 0; i < users.length; i += SYNC_BATCH)
+      batches.push({ name, tenantId, payload: { users: users.slice(i, i + SYNC_BATCH) } });
+    await ctx.db.transaction((trx) => enqueueJobs(trx, batches, ctx.now()));
+    ctx.logger.debug({ users: users.length, batches: batches.length }, "role recomputation fanned out");
+  };
+}
 
 /** Register the roles capability's jobs. */
-export function registerRoleJobs(_jobs: JobRegistry): void {}
+export function registerRoleJobs(jobs: JobRegistry): void {
+  jobs.define<SyncRolesPayload>({
+    name: "sync-roles",
+    queue: "default",
+    maxAttempts: 8,
+    handler: syncRolesHandler("sync-roles"),
+  });
+  jobs.define<SyncRolesPayload>({
+    name: "sync-roles-urgent",
+    queue: "urgent",
+    maxAttempts: 8,
+    handler: syncRolesHandler("sync-roles-urgent"),
+  });
+}

@@ -1,7 +1,158 @@
-import { Router } from "express";
+import { randomBytes } from "node:crypto";
+import { type Request, type Response, Router } from "express";
+import { authenticateSession, revokeSession, SESSION_COOKIE } from "../access/sessions.js";
 import type { Deps } from "../deps.js";
+import { oauthRoutes } from "../oauth/routes.js";
+import { handleAcs } from "./acs.js";
+import { SsoFailure } from "./acs-checks.js";
+import { formBody, queryString, readCookie, setCookie } from "./http-util.js";
+import { loadTenantConnection, startLogin } from "./login.js";
+import { sendPage } from "./pages.js";
+import type { OAuthParams } from "./request-store.js";
+import { isAllowedReturnUrl } from "./return-url.js";
+import { rolesOfUser } from "./roles.js";
+import { groupNamesOfUser } from "./gate-store.js";
+import { spMetadataXml, spUrls } from "./sp.js";
+
+/** The short-lived cookie that binds a started login to this browser. */
+export const REQUEST_COOKIE = "roster_sso_req";
+const ACS_LIMIT = 512 * 1024;
 
 /** Public SSO endpoints: /sso/{slug}/…, /oauth/…, /.well-known/openid-configuration. */
-export function ssoRoutes(_deps: Deps): Router {
-  return Router();
+export function ssoRoutes(deps: Deps): Router {
+  const r = Router();
+  const secure = deps.config.publicUrl.startsWith("https:");
+
+  function failurePage(res: Response, slug: string, f: SsoFailure): void {
+    sendPage(res, {
+      status: f.status,
+      title: "Sign-in refused",
+      reason: f.message,
+      link:
+        f.status === 404 ? undefined : { href: `/sso/${encodeURIComponent(slug)}/login`, text: "Try again" },
+      reference: f.code,
+    });
+  }
+
+  /** Start a SAML login bound to this browser: reuse its nonce cookie (several tabs) or set one. */
+  async function beginLogin(
+    req: Request,
+    res: Response,
+    slug: string,
+    extra: { returnTo?: string; testId?: string; oauth?: OAuthParams },
+  ) {
+    const existing = readCookie(req, REQUEST_COOKIE);
+    const nonce =
+      existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomBytes(32).toString("base64url");
+    const location = await startLogin(deps, slug, { ...extra, browserNonce: nonce });
+    // The ACS POST comes cross-site from the IdP: SameSite=None (needs Secure) or, on plain-http
+    // development hosts, no SameSite attribute (browsers allow a top-level POST for 2 minutes).
+    setCookie(res, REQUEST_COOKIE, nonce, {
+      maxAgeSeconds: 600,
+      path: "/sso/",
+      secure,
+      sameSite: secure ? "None" : undefined,
+    });
+    res.set("Cache-Control", "no-store").redirect(302, location);
+  }
+
+  r.get("/sso/:slug/metadata", async (req, res) => {
+    try {
+      const { tenant, conn } = await loadTenantConnection(deps, String(req.params.slug));
+      res
+        .type("application/samlmetadata+xml")
+        .send(spMetadataXml(conn, spUrls(deps.config.publicUrl, tenant.slug)));
+    } catch (err) {
+      if (!(err instanceof SsoFailure)) throw err;
+      res.status(404).type("text/plain").send(err.message);
+    }
+  });
+
+  r.get("/sso/:slug/login", async (req, res) => {
+    try {
+      await beginLogin(req, res, String(req.params.slug), {
+        returnTo: queryString(req, "return_to"),
+        testId: queryString(req, "test"),
+      });
+    } catch (err) {
+      if (!(err instanceof SsoFailure)) throw err;
+      failurePage(res, String(req.params.slug), err);
+    }
+  });
+
+  r.post("/sso/:slug/acs", formBody(ACS_LIMIT), async (req, res) => {
+    const slug = String(req.params.slug);
+    const outcome = await handleAcs(deps, slug, req.body, readCookie(req, REQUEST_COOKIE));
+    res.set("Cache-Control", "no-store");
+    if (outcome.kind === "redirect") {
+      const ttl = Math.max(
+        1,
+        Math.floor((new Date(outcome.session.session.expiresAt).getTime() - deps.now().getTime()) / 1000),
+      );
+      setCookie(res, SESSION_COOKIE, outcome.session.token, { maxAgeSeconds: ttl, secure, sameSite: "Lax" });
+      // A bare 302 (no negotiated body): the hot path of every login.
+      return res.status(302).set("Location", outcome.location).end();
+    }
+    if (outcome.kind === "test")
+      return sendPage(res, {
+        status: outcome.ok ? 200 : 400,
+        title: outcome.ok ? "SAML test succeeded" : "SAML test failed",
+        reason: `${outcome.message} The full report is in the admin console (GET …/saml/test/{id}). No one was signed in.`,
+      });
+    req.log.info({ reason: outcome.failure.code, tenant: slug }, "SSO login refused");
+    failurePage(res, slug, outcome.failure);
+  });
+
+  r.get("/sso/:slug/session", async (req, res) => {
+    const live = await authenticateSession(deps.db, readCookie(req, SESSION_COOKIE), deps.now());
+    const { tenant } = await loadTenantConnection(deps, String(req.params.slug)).catch(() => ({
+      tenant: undefined,
+    }));
+    if (!live || !tenant || live.session.tenantId !== tenant.id) {
+      return res
+        .status(401)
+        .json({ error: { code: "UNAUTHORIZED", message: "No live session for this workspace" } });
+    }
+    const u = live.user;
+    res.set("Cache-Control", "no-store").json({
+      user: {
+        id: u.id,
+        userName: u.userName,
+        displayName: u.displayName,
+        email: u.primaryEmail,
+        givenName: u.givenName,
+        familyName: u.familyName,
+        active: u.active,
+      },
+      tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
+      roles: await rolesOfUser(deps.db, tenant.id, u.id),
+      groups: await groupNamesOfUser(deps.db, tenant.id, u.id),
+      session: { id: live.session.id, createdAt: live.session.createdAt, expiresAt: live.session.expiresAt },
+    });
+  });
+
+  r.post("/sso/:slug/logout", formBody(16 * 1024), async (req, res) => {
+    const live = await authenticateSession(deps.db, readCookie(req, SESSION_COOKIE), deps.now());
+    if (live)
+      await revokeSession(
+        deps.db,
+        live.session.tenantId,
+        live.session.id,
+        "logout",
+        deps.now().toISOString(),
+      );
+    setCookie(res, SESSION_COOKIE, "", { maxAgeSeconds: 0, secure, sameSite: "Lax" });
+    const to = typeof req.body?.return_to === "string" ? req.body.return_to : queryString(req, "return_to");
+    const conn = await loadTenantConnection(deps, String(req.params.slug)).catch(() => undefined);
+    if (to && conn && isAllowedReturnUrl(to, deps.config.publicUrl, conn.conn.settings.returnUrls))
+      return res.redirect(303, to);
+    res.status(204).end();
+  });
+
+  r.use(
+    oauthRoutes(deps, async (req, res, slug, oauth) => {
+      await beginLogin(req, res, slug, { oauth });
+    }),
+  );
+  return r;
 }

@@ -8,7 +8,12 @@ import { loadConfig } from "../../src/config.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "roster-proc-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+// A failed assertion must not leave a server running (the test runner would wait on it forever).
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
@@ -30,6 +35,7 @@ function startServer(db: string, port: number, env: Record<string, string> = {})
     env: baseEnv({ DATABASE_URL: `sqlite:${db}`, PORT: String(port), LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.push(child);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d) => (stdout += d));
@@ -178,14 +184,17 @@ describe("processes: server, CLI, signals [sqlite]", () => {
       results.map(() => 201),
       "concurrent writes from two processes on one SQLite file",
     );
-    const pids = new Set(
-      server
-        .out()
-        .split("\n")
-        .filter((l) => l.includes("roster listening"))
-        .map((l) => JSON.parse(l).pid),
-    );
-    assert.equal(pids.size, 2);
+    const listening = () =>
+      new Set(
+        server
+          .out()
+          .split("\n")
+          .filter((l) => l.includes("roster listening"))
+          .map((l) => JSON.parse(l).pid),
+      );
+    // Under load the second process may log a moment after the first one answered.
+    for (let i = 0; i < 100 && listening().size < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(listening().size, 2);
     server.child.kill("SIGTERM");
     assert.equal(await exited(server.child), 0);
   });
@@ -197,6 +206,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
       env: baseEnv({ DATABASE_URL: `sqlite:${db}`, LOG_LEVEL: "info" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
+    children.push(child);
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     const start = Date.now();

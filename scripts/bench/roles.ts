@@ -1,0 +1,248 @@
+/**
+ * Roles and events benchmark: prints
+ *   1. time until a mapping change covering N users (default 50,000) is fully recomputed,
+ *   2. jobs executed and settle time after a 100-member PATCH,
+ *   3. webhook throughput and p99 commit→delivery latency at 200 events/s to a local receiver.
+ *   node --import tsx scripts/bench/roles.ts [N]
+ * SQLite with the in-process driver by default; with DATABASE_URL=postgres://… and REDIS_URL
+ * set, PostgreSQL + BullMQ with two `npm run worker` processes doing the work.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import knex from "knex";
+import { loadConfig } from "../../src/config.js";
+import { migrateLatest } from "../../src/db/knex.js";
+import { createDeps, type Deps } from "../../src/deps.js";
+import { updateGroup } from "../../src/directory/groups.js";
+import { updateUser } from "../../src/directory/users.js";
+import { createWebhook } from "../../src/events/webhooks.js";
+import { createMapping } from "../../src/roles/use-cases.js";
+import { createTenant } from "../../src/tenants/use-cases.js";
+import { fmt, Latencies, ROOT } from "./lib.js";
+
+const N = Number(process.argv[2] ?? 50_000);
+const pg = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined;
+const redis = pg ? process.env.REDIS_URL : undefined;
+
+async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (pg) {
+    const name = `roster_bench_roles_${process.pid}`;
+    const a = knex({ client: "pg", connection: pg });
+    await a.raw(`create database ${name}`);
+    await a.destroy();
+    const url = new URL(pg);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      drop: async () => {
+        const b = knex({ client: "pg", connection: pg });
+        await b.raw(`drop database if exists ${name} with (force)`);
+        await b.destroy();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), "roster-bench-roles-"));
+  return {
+    url: `sqlite:${dir}/roster.sqlite`,
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Insert users and a group holding them straight into the tables (setup, not what is measured). */
+async function seed(
+  deps: Deps,
+  tenantId: string,
+  n: number,
+  prefix: string,
+): Promise<{ groupId: string; users: string[] }> {
+  const at = new Date().toISOString();
+  const users = Array.from({ length: n }, () => randomUUID());
+  const groupId = randomUUID();
+  await deps.db("groups").insert({
+    id: groupId,
+    tenant_id: tenantId,
+    display_name: `${prefix}-group`,
+    display_name_norm: `${prefix}-group`,
+    resource: "{}",
+    created_at: at,
+    updated_at: at,
+  });
+  for (let i = 0; i < n; i += 500) {
+    const chunk = users.slice(i, i + 500);
+    await deps.db("users").insert(
+      chunk.map((id, j) => ({
+        id,
+        tenant_id: tenantId,
+        user_name: `${prefix}${i + j}@bench.example.com`,
+        user_name_norm: `${prefix}${i + j}@bench.example.com`,
+        active: true,
+        resource: JSON.stringify({ userName: `${prefix}${i + j}@bench.example.com`, active: true }),
+        created_at: at,
+        updated_at: at,
+      })),
+    );
+    await deps
+      .db("group_members")
+      .insert(
+        chunk.map((id) => ({ tenant_id: tenantId, group_id: groupId, member_id: id, member_type: "User" })),
+      );
+  }
+  return { groupId, users };
+}
+
+async function waitFor(fn: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+  const start = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - start > timeoutMs) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const count = async (q: any) => Number((await q.count({ c: "*" }).first())?.c ?? 0);
+const idle = (deps: Deps) => async () =>
+  (await count(deps.db("jobs").whereIn("state", ["pending", "running", "relayed"]))) === 0;
+
+function startWorkers(env: Record<string, string>): ChildProcess[] {
+  return [0, 1].map(() =>
+    spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    }),
+  );
+}
+
+function stopWorker(w: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (w.exitCode !== null) return resolve();
+    w.on("exit", () => resolve());
+    w.kill("SIGTERM");
+  });
+}
+
+async function mappingChange(deps: Deps, slug: string, tenantId: string): Promise<void> {
+  const { groupId } = await seed(deps, tenantId, N, "m");
+  const t0 = performance.now();
+  await createMapping(deps, slug, { groupId, role: "admin" });
+  await waitFor(
+    async () => (await count(deps.db("user_roles").where({ tenant_id: tenantId, source: "group" }))) === N,
+  );
+  await waitFor(idle(deps));
+  console.log(
+    `  mapping change covering ${N} users: fully recomputed in ${fmt((performance.now() - t0) / 1000)} s`,
+  );
+}
+
+async function patchBatch(deps: Deps, slug: string, tenantId: string): Promise<void> {
+  const { users } = await seed(deps, tenantId, 100, "p");
+  const { groupId } = await seed(deps, tenantId, 0, "p2");
+  await createMapping(deps, slug, { groupId, role: "admin" });
+  await waitFor(idle(deps));
+  const before = await count(deps.db("jobs").where({ state: "done" }).whereLike("name", "sync-roles%"));
+  const t0 = performance.now();
+  await updateGroup(deps, tenantId, groupId, {
+    delta: { add: users.map((value) => ({ value, type: "User" as const })) },
+  });
+  await waitFor(
+    async () =>
+      (await count(
+        deps.db("user_roles").where({ tenant_id: tenantId, source: "group" }).whereIn("user_id", users),
+      )) === 100,
+  );
+  await waitFor(idle(deps));
+  const secs = (performance.now() - t0) / 1000;
+  const ran =
+    (await count(deps.db("jobs").where({ state: "done" }).whereLike("name", "sync-roles%"))) - before;
+  console.log(`  100-member PATCH: ${ran} role jobs executed, settled in ${fmt(secs * 1000, 0)} ms`);
+}
+
+async function webhooks(deps: Deps, slug: string, tenantId: string): Promise<void> {
+  const rate = 200;
+  const seconds = 10;
+  const total = rate * seconds;
+  const lat = new Latencies();
+  const committed = new Map<string, number>();
+  const arrived = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const e = JSON.parse(Buffer.concat(chunks).toString());
+      if (e.type === "user.updated" && !arrived.has(e.data.userId))
+        arrived.set(e.data.userId, performance.now());
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  await createWebhook(deps, slug, { url: `http://127.0.0.1:${port}/hook`, events: ["user.updated"] });
+  const { users } = await seed(deps, tenantId, total, "w");
+  const t0 = performance.now();
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const id = users[i];
+    // Paced, not awaited one by one: a slow commit must not lower the offered rate.
+    writes.push(
+      updateUser(deps, tenantId, id, (doc) => ({ ...doc, displayName: `U ${i}` })).then(() => {
+        committed.set(id, performance.now());
+      }),
+    );
+  }
+  await Promise.all(writes);
+  await waitFor(async () => arrived.size >= total, 120_000);
+  for (const [id, at] of committed) lat.add("delivery", Math.max(0, arrived.get(id)! - at));
+  const secs = (Math.max(...arrived.values()) - t0) / 1000;
+  console.log(
+    `  webhooks at ${rate} events/s for ${seconds} s: ${arrived.size} delivered in ${fmt(secs)} s = ${fmt(arrived.size / secs, 0)} deliveries/s; commit→delivery ${lat.line("delivery").replace("delivery: ", "")}`,
+  );
+  server.close();
+}
+
+async function main(): Promise<void> {
+  const db = await freshDatabase();
+  console.log(
+    `roles bench: ${pg ? `PostgreSQL${redis ? " + BullMQ (2 workers)" : " (in-process jobs)"}` : "SQLite, in-process jobs"}`,
+  );
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    LOG_LEVEL: "warn",
+    ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",
+    ...(redis ? { REDIS_URL: redis, ROSTER_JOBS: "off" } : {}),
+  });
+  const deps = createDeps(config, { role: "api", pollMs: 50 });
+  await migrateLatest(deps.db);
+  const workers = redis
+    ? startWorkers({ DATABASE_URL: db.url, REDIS_URL: redis, ROSTER_WEBHOOK_ALLOW_PRIVATE: "true" })
+    : [];
+  await deps.driver.start();
+  try {
+    for (const [slug, run] of [
+      ["bench-map", mappingChange],
+      ["bench-patch", patchBatch],
+      ["bench-hooks", webhooks],
+    ] as const) {
+      const tenant = await createTenant(deps, { slug, name: slug });
+      await run(deps, slug, tenant.id);
+    }
+  } finally {
+    await deps.driver.stop(5000);
+    await deps.close();
+    await Promise.all(workers.map(stopWorker));
+    await db.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

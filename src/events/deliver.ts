@@ -1,0 +1,163 @@
+import type { Knex } from "knex";
+import { enqueueJobs } from "../jobs/catalog.js";
+import type { JobContext } from "../jobs/types.js";
+import { findTenantById } from "../tenants/store.js";
+import type { DeliverPayload } from "./outbox.js";
+import { signatureHeader } from "./signature.js";
+import { envelope, findEvent } from "./store.js";
+import { assertWebhookUrl } from "./url-guard.js";
+import * as store from "./webhooks-store.js";
+import type { Delivery, Webhook } from "./webhooks-store.js";
+
+/** Delivery options (the operator's). */
+export interface DeliverOptions {
+  /** undefined: the URL was checked when saved, do not re-resolve per delivery. */
+  allowPrivateNetwork?: boolean;
+  timeoutMs?: number;
+}
+
+/** Retries continue until this long after the event (and at least MIN_ATTEMPTS), then the delivery fails. */
+export const RETRY_WINDOW_MS = 24 * 3600_000;
+const MIN_ATTEMPTS = 8;
+/** Deliveries sent per job run before it yields to other streams. */
+const PER_RUN = 50;
+const LEASE_MS = 2 * 60_000;
+
+/** Delay before retry `attempt` (1-based): 10 s · 2^(n-1), capped at 1 h, scaled by a random 50–100%. */
+export function deliveryBackoffMs(attempt: number): number {
+  const exp = Math.min(3600_000, 10_000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (0.5 + Math.random() * 0.5));
+}
+
+/** POST the event; resolves with the HTTP status, or throws on a network error or timeout. */
+async function post(hook: Webhook, body: string, now: Date, timeoutMs: number): Promise<number> {
+  const t = Math.floor(now.getTime() / 1000);
+  const secrets = [hook.secret];
+  if (hook.previousSecret && hook.previousExpiresAt && new Date(hook.previousExpiresAt) > now)
+    secrets.push(hook.previousSecret);
+  const res = await fetch(hook.url, {
+    method: "POST",
+    body,
+    // Never follow a redirect: it could point at an internal address the URL check refused.
+    redirect: "manual",
+    signal: AbortSignal.timeout(timeoutMs),
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "Roster-Webhooks/1",
+      "roster-signature": signatureHeader(secrets, t, body),
+    },
+  });
+  await res.body?.cancel().catch(() => {});
+  return res.status;
+}
+
+/** Send one delivery once and record the outcome; true when the receiver took it (2xx). */
+async function attempt(
+  db: Knex,
+  hook: Webhook,
+  d: Delivery,
+  slug: string,
+  ctx: JobContext,
+  opts: DeliverOptions,
+): Promise<boolean> {
+  const now = ctx.now();
+  const event = await findEvent(db, d.tenantId, d.eventSeq);
+  const body = JSON.stringify(event ? envelope(event, slug) : { id: String(d.eventSeq), type: d.eventType });
+  const started = performance.now();
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    if (opts.allowPrivateNetwork !== undefined) await assertWebhookUrl(hook.url, opts.allowPrivateNetwork);
+    status = await post(hook, body, now, opts.timeoutMs ?? 10_000);
+    if (status < 200 || status >= 300) error = `HTTP ${status}`;
+  } catch (err) {
+    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+  const ok = error === null;
+  const attempts = d.attempts + 1;
+  const giveUp =
+    !ok && attempts >= MIN_ATTEMPTS && now.getTime() - new Date(d.createdAt).getTime() >= RETRY_WINDOW_MS;
+  const next = new Date(now.getTime() + (ok || giveUp ? 0 : deliveryBackoffMs(attempts)));
+  await store.recordAttempt(
+    db,
+    {
+      id: d.id,
+      state: ok ? "delivered" : giveUp ? "failed" : "pending",
+      attempts,
+      nextAttemptAt: next.toISOString(),
+      lastStatus: status,
+      lastError: error,
+      deliveredAt: ok ? now.toISOString() : null,
+    },
+    {
+      deliveryId: d.id,
+      at: now.toISOString(),
+      status,
+      error,
+      durationMs: Math.round(performance.now() - started),
+    },
+  );
+  if (!ok)
+    ctx.logger.info({ deliveryId: d.id, attempts, status, err: error, giveUp }, "webhook delivery failed");
+  return ok || giveUp;
+}
+
+/** Run this stream's job again at `at` (coalesced with a pending one). */
+async function scheduleStream(db: Knex, tenantId: string, p: DeliverPayload, at: Date, now: Date) {
+  await db.transaction((trx) =>
+    enqueueJobs(
+      trx,
+      [
+        {
+          name: "deliver-webhook",
+          tenantId,
+          payload: p,
+          dedupeKey: `deliver-webhook/${p.webhookId}/${p.stream}`,
+          runAt: at,
+        },
+      ],
+      now,
+    ),
+  );
+}
+
+/**
+ * The deliver-webhook handler: holding the (endpoint, stream) lease, send the stream's pending
+ * deliveries oldest event first; a failure stops the stream (later events of that user wait, so
+ * order holds) and schedules a retry with backoff, for at least 24 hours.
+ */
+export function deliverHandler(opts: DeliverOptions) {
+  return async (p: DeliverPayload, ctx: JobContext): Promise<void> => {
+    const { db } = ctx;
+    const tenantId = ctx.tenantId;
+    if (!tenantId) return;
+    const hook = await store.findWebhook(db, tenantId, p.webhookId);
+    const tenant = await findTenantById(db, tenantId);
+    if (!hook || !tenant || !hook.active) return;
+    const lease = () => new Date(ctx.now().getTime() + LEASE_MS).toISOString();
+    if (!(await store.takeStreamLease(db, hook.id, p.stream, ctx.now().toISOString(), lease()))) {
+      // Another worker sends this stream now; look again shortly in case it just finished.
+      await scheduleStream(db, tenantId, p, new Date(ctx.now().getTime() + 1000), ctx.now());
+      return;
+    }
+    try {
+      for (let sent = 0; ; sent++) {
+        const d = await store.nextPendingDelivery(db, hook.id, p.stream);
+        if (!d) return;
+        const due = new Date(d.nextAttemptAt);
+        if (sent >= PER_RUN || due > ctx.now()) {
+          await scheduleStream(db, tenantId, p, sent >= PER_RUN ? ctx.now() : due, ctx.now());
+          return;
+        }
+        if (!(await attempt(db, hook, d, tenant.slug, ctx, opts))) {
+          const failed = (await store.findDelivery(db, tenantId, hook.id, d.id))!;
+          await scheduleStream(db, tenantId, p, new Date(failed.nextAttemptAt), ctx.now());
+          return;
+        }
+        await store.extendStreamLease(db, hook.id, p.stream, lease());
+      }
+    } finally {
+      await store.releaseStreamLease(db, hook.id, p.stream);
+    }
+  };
+}

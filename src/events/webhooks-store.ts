@@ -1,0 +1,279 @@
+import type { Db } from "../db/knex.js";
+import { parseJson, toBool, toIso } from "../db/rows.js";
+
+/** A webhook endpoint (secrets kept: HMAC needs them). */
+export interface Webhook {
+  id: string;
+  tenantId: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  secret: string;
+  previousSecret: string | null;
+  previousExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A delivery of one event to one endpoint. */
+export interface Delivery {
+  id: number;
+  tenantId: string;
+  webhookId: string;
+  eventSeq: number;
+  eventType: string;
+  stream: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  nextAttemptAt: string;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+/** One HTTP attempt of a delivery. */
+export interface DeliveryAttempt {
+  deliveryId: number;
+  at: string;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+const rowToWebhook = (r: any): Webhook => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  url: r.url,
+  events: parseJson(r.events, []),
+  active: toBool(r.active),
+  secret: r.secret,
+  previousSecret: r.previous_secret ?? null,
+  previousExpiresAt: toIso(r.previous_expires_at),
+  createdAt: toIso(r.created_at)!,
+  updatedAt: toIso(r.updated_at)!,
+});
+
+const rowToDelivery = (r: any): Delivery => ({
+  id: Number(r.id),
+  tenantId: r.tenant_id,
+  webhookId: r.webhook_id,
+  eventSeq: Number(r.event_seq),
+  eventType: r.event_type,
+  stream: r.stream,
+  state: r.state,
+  attempts: Number(r.attempts),
+  nextAttemptAt: toIso(r.next_attempt_at)!,
+  lastStatus: r.last_status === null || r.last_status === undefined ? null : Number(r.last_status),
+  lastError: r.last_error ?? null,
+  createdAt: toIso(r.created_at)!,
+  deliveredAt: toIso(r.delivered_at),
+});
+
+/** Insert an endpoint. */
+export async function insertWebhook(db: Db, w: Webhook): Promise<void> {
+  await db("webhooks").insert({
+    id: w.id,
+    tenant_id: w.tenantId,
+    url: w.url,
+    events: JSON.stringify(w.events),
+    active: w.active,
+    secret: w.secret,
+    created_at: w.createdAt,
+    updated_at: w.updatedAt,
+  });
+}
+
+/** Write an endpoint's url, events, active flag and secrets. */
+export async function updateWebhookRow(db: Db, w: Webhook): Promise<void> {
+  await db("webhooks")
+    .where({ tenant_id: w.tenantId, id: w.id })
+    .update({
+      url: w.url,
+      events: JSON.stringify(w.events),
+      active: w.active,
+      secret: w.secret,
+      previous_secret: w.previousSecret,
+      previous_expires_at: w.previousExpiresAt,
+      updated_at: w.updatedAt,
+    });
+}
+
+/** A tenant's endpoints, oldest first. */
+export async function listWebhooks(db: Db, tenantId: string): Promise<Webhook[]> {
+  return (await db("webhooks").where({ tenant_id: tenantId }).orderBy(["created_at", "id"])).map(
+    rowToWebhook,
+  );
+}
+
+/** Active endpoints of a tenant (read on every commit that records events). */
+export async function listActiveWebhooks(db: Db, tenantId: string): Promise<Webhook[]> {
+  return (await db("webhooks").where({ tenant_id: tenantId, active: true })).map(rowToWebhook);
+}
+
+/** One endpoint, or undefined. */
+export async function findWebhook(db: Db, tenantId: string, id: string): Promise<Webhook | undefined> {
+  const row = await db("webhooks").where({ tenant_id: tenantId, id }).first();
+  return row ? rowToWebhook(row) : undefined;
+}
+
+/** Delete an endpoint (its deliveries cascade); returns rows deleted. */
+export async function deleteWebhookRow(db: Db, tenantId: string, id: string): Promise<number> {
+  return db("webhooks").where({ tenant_id: tenantId, id }).delete();
+}
+
+/** Insert pending deliveries (one per event and endpoint; a repeat is ignored). */
+export async function insertDeliveries(
+  db: Db,
+  rows: Array<Pick<Delivery, "tenantId" | "webhookId" | "eventSeq" | "eventType" | "stream">>,
+  at: string,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    await db("webhook_deliveries")
+      .insert(
+        rows.slice(i, i + 200).map((d) => ({
+          tenant_id: d.tenantId,
+          webhook_id: d.webhookId,
+          event_seq: d.eventSeq,
+          event_type: d.eventType,
+          stream: d.stream,
+          state: "pending",
+          next_attempt_at: at,
+          created_at: at,
+        })),
+      )
+      .onConflict(["webhook_id", "event_seq"])
+      .ignore();
+  }
+}
+
+/** The oldest pending delivery of a stream (per-endpoint, per-user order), or undefined. */
+export async function nextPendingDelivery(
+  db: Db,
+  webhookId: string,
+  stream: string,
+): Promise<Delivery | undefined> {
+  const row = await db("webhook_deliveries")
+    .where({ webhook_id: webhookId, stream, state: "pending" })
+    .orderBy("event_seq")
+    .first();
+  return row ? rowToDelivery(row) : undefined;
+}
+
+/** Record an attempt and the delivery's new state. */
+export async function recordAttempt(
+  db: Db,
+  d: Pick<
+    Delivery,
+    "id" | "state" | "attempts" | "nextAttemptAt" | "lastStatus" | "lastError" | "deliveredAt"
+  >,
+  attempt: DeliveryAttempt,
+): Promise<void> {
+  await db("webhook_deliveries")
+    .where({ id: d.id })
+    .update({
+      state: d.state,
+      attempts: d.attempts,
+      next_attempt_at: d.nextAttemptAt,
+      last_status: d.lastStatus,
+      last_error: d.lastError?.slice(0, 2000) ?? null,
+      delivered_at: d.deliveredAt,
+    });
+  await db("webhook_attempts").insert({
+    delivery_id: attempt.deliveryId,
+    at: attempt.at,
+    status: attempt.status,
+    error: attempt.error?.slice(0, 2000) ?? null,
+    duration_ms: attempt.durationMs,
+  });
+}
+
+/** An endpoint's deliveries, newest first, paged by id. */
+export async function listDeliveries(
+  db: Db,
+  tenantId: string,
+  webhookId: string,
+  opts: { state?: Delivery["state"]; limit: number; beforeId?: number },
+): Promise<Delivery[]> {
+  const q = db("webhook_deliveries")
+    .where({ tenant_id: tenantId, webhook_id: webhookId })
+    .orderBy("id", "desc")
+    .limit(opts.limit);
+  if (opts.state) q.andWhere({ state: opts.state });
+  if (opts.beforeId) q.andWhere("id", "<", opts.beforeId);
+  return (await q).map(rowToDelivery);
+}
+
+/** One delivery of an endpoint, or undefined. */
+export async function findDelivery(
+  db: Db,
+  tenantId: string,
+  webhookId: string,
+  id: number,
+): Promise<Delivery | undefined> {
+  const row = await db("webhook_deliveries")
+    .where({ tenant_id: tenantId, webhook_id: webhookId, id })
+    .first();
+  return row ? rowToDelivery(row) : undefined;
+}
+
+/** Attempts of these deliveries, oldest first. */
+export async function listAttempts(db: Db, deliveryIds: number[]): Promise<Map<number, DeliveryAttempt[]>> {
+  const out = new Map<number, DeliveryAttempt[]>(deliveryIds.map((id) => [id, []]));
+  for (let i = 0; i < deliveryIds.length; i += 500) {
+    const rows = await db("webhook_attempts")
+      .whereIn("delivery_id", deliveryIds.slice(i, i + 500))
+      .orderBy("id");
+    for (const r of rows)
+      out.get(Number(r.delivery_id))!.push({
+        deliveryId: Number(r.delivery_id),
+        at: toIso(r.at)!,
+        status: r.status === null ? null : Number(r.status),
+        error: r.error ?? null,
+        durationMs: Number(r.duration_ms),
+      });
+  }
+  return out;
+}
+
+/** Make a delivery pending again, due now (admin redelivery). */
+export async function resetDelivery(db: Db, id: number, at: string): Promise<void> {
+  await db("webhook_deliveries").where({ id }).update({ state: "pending", next_attempt_at: at });
+}
+
+/**
+ * Take the lease of an (endpoint, stream): one sender at a time keeps per-user order. Free when
+ * absent or expired (a sender that died loses it after `leaseUntil`).
+ */
+export async function takeStreamLease(
+  db: Db,
+  webhookId: string,
+  stream: string,
+  now: string,
+  leaseUntil: string,
+): Promise<boolean> {
+  await db("webhook_streams")
+    .insert({ webhook_id: webhookId, stream, locked_until: null })
+    .onConflict(["webhook_id", "stream"])
+    .ignore();
+  const n = await db("webhook_streams")
+    .where({ webhook_id: webhookId, stream })
+    .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<", now))
+    .update({ locked_until: leaseUntil });
+  return n > 0;
+}
+
+/** Extend a held lease. */
+export async function extendStreamLease(
+  db: Db,
+  webhookId: string,
+  stream: string,
+  leaseUntil: string,
+): Promise<void> {
+  await db("webhook_streams").where({ webhook_id: webhookId, stream }).update({ locked_until: leaseUntil });
+}
+
+/** Release a lease. */
+export async function releaseStreamLease(db: Db, webhookId: string, stream: string): Promise<void> {
+  await db("webhook_streams").where({ webhook_id: webhookId, stream }).update({ locked_until: null });
+}

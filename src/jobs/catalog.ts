@@ -1,0 +1,36 @@
+import type { Db } from "../db/knex.js";
+import { notifyAfterCommit } from "./notify.js";
+import { insertJobs } from "./store.js";
+import type { JobSpec, QueueName } from "./types.js";
+
+/**
+ * Jobs that capabilities enqueue from inside a transaction without holding the registry (the
+ * directory's commitChanges, the roles use cases): their name, queue and attempts are fixed
+ * here, and the handlers registered under these names must agree (JobRegistry.define checks).
+ */
+export const JOB_CATALOG = {
+  /** Recompute users' effective roles (grants: created, added, reactivated, new mapping). */
+  "sync-roles": { queue: "default", maxAttempts: 8 },
+  /** The same recomputation for revocations (deactivated, removed, mapping deleted): never waits behind grants. */
+  "sync-roles-urgent": { queue: "urgent", maxAttempts: 8 },
+  /** Send one endpoint's pending deliveries of one stream (user), in order. */
+  "deliver-webhook": { queue: "webhooks", maxAttempts: 5 },
+} as const satisfies Record<string, { queue: QueueName; maxAttempts: number }>;
+
+/** A job name from the catalog. */
+export type CatalogJobName = keyof typeof JOB_CATALOG;
+
+/** Enqueue catalog jobs in the caller's transaction; the local drivers are woken after commit. */
+export async function enqueueJobs(
+  db: Db,
+  specs: Array<JobSpec & { name: CatalogJobName }>,
+  now: Date,
+): Promise<void> {
+  if (specs.length === 0) return;
+  await insertJobs(
+    db,
+    specs.map((s) => ({ ...s, ...JOB_CATALOG[s.name] })),
+    now,
+  );
+  notifyAfterCommit(db);
+}

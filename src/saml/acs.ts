@@ -1,0 +1,298 @@
+import type { CacheProvider } from "@node-saml/node-saml";
+import { type CreatedSession, createSession } from "../access/sessions.js";
+import { isUniqueViolation } from "../db/errors.js";
+import { ChangeSet, commitChanges } from "../directory/changes.js";
+import { issueCode } from "../oauth/codes.js";
+import { hashSecret, sameHash } from "../tenants/secrets.js";
+import type { Tenant } from "../tenants/store.js";
+import {
+  checkResponseEnvelope,
+  checkVerifiedAssertion,
+  inspectResponse,
+  type RawFacts,
+  SsoFailure,
+  type VerifiedAssertion,
+} from "./acs-checks.js";
+import { describeCertificate } from "./certificates.js";
+import type { SamlConnection } from "./connection-store.js";
+import type { SsoDeps } from "./connections.js";
+import { diagnoseValidationError, type Expected } from "./diagnostics.js";
+import { type Claims, claimsFrom, createJitUser, findDirectoryUser } from "./gate.js";
+import { loadTenantConnection } from "./login.js";
+import { consumeRequest, findRequest, rememberAssertion, type SamlRequestRow } from "./request-store.js";
+import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
+import { CLOCK_SKEW_MS, samlFor, spUrls } from "./sp.js";
+import { finishTest, recordTestFailure } from "./test-report.js";
+
+/** What the ACS endpoint does next. */
+export type AcsOutcome =
+  | { kind: "redirect"; location: string; session: CreatedSession }
+  | { kind: "test"; ok: boolean; message: string }
+  | { kind: "refused"; failure: SsoFailure; tenant?: Tenant };
+
+/** The POSTed form. */
+export interface AcsForm {
+  SAMLResponse?: string;
+  RelayState?: string;
+}
+
+/** Everything known about one response once it is verified. */
+export interface VerifiedLogin {
+  tenant: Tenant;
+  conn: SamlConnection;
+  request: SamlRequestRow | null;
+  verified: VerifiedAssertion;
+  claims: Claims;
+  relayState: string | null;
+}
+
+function fail(code: string, message: string, details: Record<string, unknown> = {}, status = 403): never {
+  throw new SsoFailure(code, message, details, status);
+}
+
+/** The request this response answers, bound to this browser; null for IdP-initiated logins (when allowed). */
+async function resolveRequest(
+  deps: SsoDeps,
+  tenant: Tenant,
+  conn: SamlConnection,
+  facts: RawFacts,
+  nonce: string | undefined,
+  now: Date,
+) {
+  if (!facts.inResponseTo) {
+    if (!conn.settings.allowIdpInitiated)
+      fail(
+        "IDP_INITIATED_NOT_ALLOWED",
+        `Sign-in must start from ${tenant.name}'s login page (IdP-initiated login is off).`,
+      );
+    return null;
+  }
+  const request = await findRequest(deps.db, tenant.id, facts.inResponseTo);
+  if (!request || request.consumedAt || new Date(request.expiresAt) <= now)
+    fail(
+      "UNKNOWN_REQUEST",
+      "This sign-in response does not answer a current sign-in started here: start again.",
+      { inResponseTo: facts.inResponseTo },
+    );
+  if (!nonce || !sameHash(hashSecret(nonce), request.browserHash))
+    fail("OTHER_BROWSER", "This sign-in was started in another browser: start again from this one.", {
+      inResponseTo: facts.inResponseTo,
+    });
+  return request;
+}
+
+/** node-saml's InResponseTo store, answered from the row already checked (and bound to the browser). */
+function cacheFor(request: SamlRequestRow | null): CacheProvider {
+  return {
+    saveAsync: async () => null,
+    getAsync: async (key) => (request && key === request.id ? request.issueInstant : null),
+    removeAsync: async () => null,
+  };
+}
+
+function liveCertificates(conn: SamlConnection, now: Date): string[] {
+  const live = conn.certificates.filter((pem) => new Date(describeCertificate(pem, now).notAfter) > now);
+  if (live.length === 0)
+    fail(
+      "CERTIFICATE_EXPIRED",
+      "The identity provider's certificate configured here has expired: the administrator must upload the new one.",
+      {
+        certificates: conn.certificates.map((pem) => describeCertificate(pem, now)),
+      },
+    );
+  return live;
+}
+
+/** Verify a response strictly; every failure is an SsoFailure. `ctx` collects what is known for the report. */
+async function verify(
+  deps: SsoDeps,
+  tenant: Tenant,
+  conn: SamlConnection,
+  form: AcsForm,
+  nonce: string | undefined,
+  ctx: { request?: SamlRequestRow | null; facts?: RawFacts },
+): Promise<VerifiedLogin> {
+  const now = deps.now();
+  const urls = spUrls(deps.config.publicUrl, tenant.slug);
+  if (!form.SAMLResponse) fail("NO_RESPONSE", "No sign-in response was received.", {}, 400);
+  const xml = Buffer.from(form.SAMLResponse, "base64").toString("utf8");
+  const facts = await inspectResponse(xml, conn.sp.encryptionKey);
+  ctx.facts = facts;
+  const request = await resolveRequest(deps, tenant, conn, facts, nonce, now);
+  ctx.request = request;
+  if (request?.purpose !== "test" && conn.state !== "enabled")
+    fail("SSO_NOT_ENABLED", `Single sign-on is not enabled for ${tenant.name}.`);
+  checkResponseEnvelope(facts, urls.acsUrl, conn.idpEntityId);
+  const certificates = liveCertificates(conn, now);
+  const expected: Expected = {
+    acsUrl: urls.acsUrl,
+    entityId: urls.entityId,
+    idpEntityId: conn.idpEntityId,
+    certificates: conn.certificates,
+    now,
+  };
+  const saml = samlFor({ ...conn, certificates }, urls, cacheFor(request), { idpInitiated: !request });
+  let profile: Awaited<ReturnType<typeof saml.validatePostResponseAsync>>["profile"];
+  try {
+    ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse }));
+  } catch (err) {
+    throw diagnoseValidationError(err, facts, expected);
+  }
+  const assertionXml = profile?.getAssertionXml?.();
+  if (!profile || !assertionXml) fail("INVALID", "The sign-in response carried no assertion.");
+  const verified = checkVerifiedAssertion(assertionXml, {
+    acsUrl: urls.acsUrl,
+    idpEntityId: conn.idpEntityId,
+    inResponseTo: request?.id ?? null,
+  });
+  const claims = claimsFrom(profile, verified.nameId, conn.settings);
+  return { tenant, conn, request, verified, claims, relayState: form.RelayState ?? null };
+}
+
+/** When the assertion id may be forgotten: its NotOnOrAfter plus the allowed skew. */
+export function replayUntil(v: VerifiedAssertion, now: Date): string {
+  const end = v.notOnOrAfter
+    ? Math.max(new Date(v.notOnOrAfter).getTime(), now.getTime())
+    : now.getTime() + 3_600_000;
+  return new Date(end + CLOCK_SKEW_MS).toISOString();
+}
+
+/** Use the assertion and the request up, once (replays are refused). */
+export async function consumeOnce(
+  trx: Parameters<typeof rememberAssertion>[0],
+  v: VerifiedLogin,
+  at: Date,
+): Promise<void> {
+  if (!(await rememberAssertion(trx, v.tenant.id, v.verified.id, replayUntil(v.verified, at))))
+    fail("REPLAY", "This sign-in response was already used: start again.", { assertionId: v.verified.id });
+  if (v.request && (await consumeRequest(trx, v.tenant.id, v.request.id, at.toISOString())) === 0)
+    fail("REPLAY", "This sign-in was already completed: start again.", { inResponseTo: v.request.id });
+}
+
+function landing(deps: SsoDeps, v: VerifiedLogin): string {
+  if (v.request?.returnTo) return v.request.returnTo;
+  const { settings } = v.conn;
+  // IdP-initiated: RelayState is attacker-controlled; only allow-listed or same-origin paths.
+  if (
+    !v.request &&
+    v.relayState &&
+    isAllowedReturnUrl(v.relayState, deps.config.publicUrl, settings.returnUrls)
+  )
+    return absoluteReturnUrl(v.relayState, deps.config.publicUrl);
+  return (
+    settings.defaultReturnUrl ?? `${deps.config.publicUrl}/sso/${encodeURIComponent(v.tenant.slug)}/session`
+  );
+}
+
+/** The directory gate, the session (and OAuth code) and the event, in one transaction. */
+async function finishLogin(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOutcome> {
+  const now = deps.now();
+  const at = now.toISOString();
+  return deps.db.transaction(async (trx) => {
+    await consumeOnce(trx, v, now);
+    const changes = new ChangeSet();
+    const found = await findDirectoryUser(trx, v.tenant.id, v.claims, v.conn.settings);
+    if (found.kind === "ambiguous")
+      fail(
+        "AMBIGUOUS_USER",
+        "More than one user in the directory matches this sign-in: ask your administrator.",
+        { matchedBy: found.matchedBy },
+      );
+    if (found.kind === "found" && !found.user.active)
+      fail("USER_INACTIVE", `Your access to ${v.tenant.name} has been revoked`, { userId: found.user.id });
+    if (found.kind === "unknown" && v.conn.settings.provisioning !== "jit")
+      fail("USER_NOT_FOUND", "User not found: ask your administrator to provision you", {
+        nameId: v.claims.nameId,
+      });
+    const user =
+      found.kind === "found"
+        ? found.user
+        : await createJitUser(trx, v.tenant.id, v.claims, v.tenant.settings.defaultRole, changes, at);
+    const session = await createSession(trx, {
+      tenantId: v.tenant.id,
+      userId: user.id,
+      nameId: v.claims.nameId,
+      sessionIndex: v.claims.sessionIndex,
+      ttlMs: v.conn.settings.sessionHours * 3_600_000,
+      now,
+    });
+    const location = v.request?.oauth
+      ? await issueCode(trx, {
+          tenantId: v.tenant.id,
+          userId: user.id,
+          sessionId: session.session.id,
+          oauth: v.request.oauth,
+          now,
+        })
+      : landing(deps, v);
+    changes.add("sso.login_succeeded", {
+      userId: user.id,
+      userName: user.userName,
+      sessionId: session.session.id,
+      matchedBy: found.kind === "found" ? found.matchedBy : "jit",
+      jit: found.kind !== "found",
+      idpInitiated: !v.request,
+      oauthClientId: v.request?.oauth?.clientId ?? null,
+      assertionId: v.verified.id,
+    });
+    await commitChanges(trx, v.tenant.id, changes, at);
+    return { kind: "redirect" as const, location, session };
+  });
+}
+
+async function recordRefusal(
+  deps: SsoDeps,
+  tenant: Tenant,
+  failure: SsoFailure,
+  ctx: { request?: SamlRequestRow | null; facts?: RawFacts },
+) {
+  const changes = new ChangeSet().add("sso.login_refused", {
+    reason: failure.code,
+    message: failure.message,
+    details: failure.details,
+    nameId: ctx.facts?.assertion?.nameId ?? null,
+    requestId: ctx.request?.id ?? null,
+  });
+  await deps.db.transaction((trx) => commitChanges(trx, tenant.id, changes, deps.now().toISOString()));
+}
+
+/**
+ * POST /sso/{slug}/acs: verify strictly, then the directory gate decides. A test login writes a
+ * report and logs no one in. Every refusal is an `sso.login_refused` event.
+ */
+export async function handleAcs(
+  deps: SsoDeps,
+  slug: string,
+  form: AcsForm,
+  nonce: string | undefined,
+): Promise<AcsOutcome> {
+  let loaded: Awaited<ReturnType<typeof loadTenantConnection>>;
+  try {
+    loaded = await loadTenantConnection(deps, slug);
+  } catch (err) {
+    if (err instanceof SsoFailure) return { kind: "refused", failure: err };
+    throw err;
+  }
+  const { tenant, conn } = loaded;
+  const ctx: { request?: SamlRequestRow | null; facts?: RawFacts } = {};
+  try {
+    const v = await verify(deps, tenant, conn, form, nonce, ctx);
+    if (v.request?.purpose === "test") return await finishTest(deps, v);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await finishLogin(deps, v);
+      } catch (err) {
+        // Two first logins of the same JIT user at once: the loser retries and finds the user.
+        if (!isUniqueViolation(err) || attempt > 0) throw err;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof SsoFailure)) throw err;
+    if (ctx.request?.purpose === "test") {
+      await recordTestFailure(deps, tenant, conn, ctx.request, err);
+      return { kind: "test", ok: false, message: err.message };
+    }
+    await recordRefusal(deps, tenant, err, ctx);
+    return { kind: "refused", failure: err, tenant };
+  }
+}

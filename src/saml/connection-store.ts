@@ -1,0 +1,195 @@
+import type { Db } from "../db/knex.js";
+import { parseJson, toIso } from "../db/rows.js";
+import type { AttributeMapping } from "./presets.js";
+
+/** Connection state: draft → tested → enabled (and disabled). */
+export type ConnectionState = "draft" | "tested" | "enabled" | "disabled";
+
+/** Per-connection settings. */
+export interface SamlSettings {
+  provisioning: "jit" | "manual";
+  allowIdpInitiated: boolean;
+  returnUrls: string[];
+  defaultReturnUrl: string | null;
+  attributeMapping: AttributeMapping;
+  /** Directory matching: immutable id attribute (when mapped and sent) first, then these. */
+  matching: { userName: boolean; email: boolean; idField: "externalId" | "id" };
+  signAuthnRequests: boolean;
+  sessionHours: number;
+}
+
+/** Roster's SP key pairs for one tenant. */
+export interface SpKeys {
+  signingKey: string;
+  signingCert: string;
+  encryptionKey: string;
+  encryptionCert: string;
+}
+
+/** A tenant's SAML connection as stored. */
+export interface SamlConnection {
+  id: string;
+  tenantId: string;
+  state: ConnectionState;
+  preset: string;
+  idpEntityId: string;
+  ssoUrl: string;
+  metadataUrl: string | null;
+  certificates: string[];
+  settings: SamlSettings;
+  sp: SpKeys;
+  configVersion: number;
+  testedVersion: number | null;
+  testedAt: string | null;
+  enabledAt: string | null;
+  expiryAlerts: Record<string, number[]>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function rowToConnection(r: any): SamlConnection {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    state: r.state,
+    preset: r.preset,
+    idpEntityId: r.idp_entity_id,
+    ssoUrl: r.sso_url,
+    metadataUrl: r.metadata_url ?? null,
+    certificates: parseJson(r.certificates, []),
+    settings: parseJson(r.settings, {} as SamlSettings),
+    sp: {
+      signingKey: r.sp_signing_key,
+      signingCert: r.sp_signing_cert,
+      encryptionKey: r.sp_encryption_key,
+      encryptionCert: r.sp_encryption_cert,
+    },
+    configVersion: Number(r.config_version),
+    testedVersion:
+      r.tested_version === null || r.tested_version === undefined ? null : Number(r.tested_version),
+    testedAt: toIso(r.tested_at),
+    enabledAt: toIso(r.enabled_at),
+    expiryAlerts: parseJson(r.expiry_alerts, {}),
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+  };
+}
+
+function connectionColumns(c: SamlConnection) {
+  return {
+    state: c.state,
+    preset: c.preset,
+    idp_entity_id: c.idpEntityId,
+    sso_url: c.ssoUrl,
+    metadata_url: c.metadataUrl,
+    certificates: JSON.stringify(c.certificates),
+    settings: JSON.stringify(c.settings),
+    sp_signing_key: c.sp.signingKey,
+    sp_signing_cert: c.sp.signingCert,
+    sp_encryption_key: c.sp.encryptionKey,
+    sp_encryption_cert: c.sp.encryptionCert,
+    config_version: c.configVersion,
+    tested_version: c.testedVersion,
+    tested_at: c.testedAt,
+    enabled_at: c.enabledAt,
+    expiry_alerts: JSON.stringify(c.expiryAlerts),
+    updated_at: c.updatedAt,
+  };
+}
+
+/** The tenant's connection, or undefined. */
+export async function findConnection(db: Db, tenantId: string): Promise<SamlConnection | undefined> {
+  const row = await db("saml_connections").where({ tenant_id: tenantId }).first();
+  return row ? rowToConnection(row) : undefined;
+}
+
+/** Insert a connection row. */
+export async function insertConnection(db: Db, c: SamlConnection): Promise<void> {
+  await db("saml_connections").insert({
+    id: c.id,
+    tenant_id: c.tenantId,
+    created_at: c.createdAt,
+    ...connectionColumns(c),
+  });
+}
+
+/** Write a connection's new state. */
+export async function updateConnection(db: Db, c: SamlConnection): Promise<void> {
+  await db("saml_connections").where({ tenant_id: c.tenantId, id: c.id }).update(connectionColumns(c));
+}
+
+/** Delete the tenant's connection; returns rows deleted. */
+export async function deleteConnection(db: Db, tenantId: string): Promise<number> {
+  return db("saml_connections").where({ tenant_id: tenantId }).delete();
+}
+
+/** Tenant ids that have a connection (for the daily certificate job). */
+export async function listConnectionTenants(db: Db): Promise<string[]> {
+  return (await db("saml_connections").select("tenant_id")).map((r: any) => r.tenant_id);
+}
+
+/** A configuration test as stored. */
+export interface SamlTest {
+  id: string;
+  tenantId: string;
+  configVersion: number;
+  status: "pending" | "succeeded" | "failed";
+  report: Record<string, unknown> | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+function rowToTest(r: any): SamlTest {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    configVersion: Number(r.config_version),
+    status: r.status,
+    report: parseJson(r.report, null),
+    createdAt: toIso(r.created_at)!,
+    completedAt: toIso(r.completed_at),
+  };
+}
+
+/** Insert a pending test. */
+export async function insertTest(db: Db, t: SamlTest): Promise<void> {
+  await db("saml_tests").insert({
+    id: t.id,
+    tenant_id: t.tenantId,
+    config_version: t.configVersion,
+    status: t.status,
+    report: null,
+    created_at: t.createdAt,
+  });
+}
+
+/** One test of a tenant, or undefined. */
+export async function findTest(db: Db, tenantId: string, id: string): Promise<SamlTest | undefined> {
+  const row = await db("saml_tests").where({ tenant_id: tenantId, id }).first();
+  return row ? rowToTest(row) : undefined;
+}
+
+/** Record a test's outcome. */
+export async function completeTest(
+  db: Db,
+  tenantId: string,
+  id: string,
+  status: "succeeded" | "failed",
+  report: Record<string, unknown>,
+  at: string,
+): Promise<void> {
+  await db("saml_tests")
+    .where({ tenant_id: tenantId, id })
+    .update({ status, report: JSON.stringify(report), completed_at: at });
+}
+
+/** A successful test marks the connection tested, if no change happened since the test started. */
+export async function markTested(db: Db, tenantId: string, configVersion: number, at: string): Promise<void> {
+  await db("saml_connections")
+    .where({ tenant_id: tenantId, config_version: configVersion })
+    .update({
+      tested_version: configVersion,
+      tested_at: at,
+      state: db.raw("case when state = 'draft' then 'tested' else state end"),
+    });
+}

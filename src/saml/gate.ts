@@ -1,0 +1,148 @@
+import { randomUUID } from "node:crypto";
+import type { Profile } from "@node-saml/node-saml";
+import type { Db } from "../db/knex.js";
+import type { ChangeSet } from "../directory/changes.js";
+import { columnsFromDoc } from "../directory/users.js";
+import { insertUser, type UserRow } from "../directory/users-store.js";
+import type { SamlSettings } from "./connection-store.js";
+import * as gateStore from "./gate-store.js";
+import { assignSsoRoles } from "./roles.js";
+
+/** What the assertion says about the person, through the connection's attribute mapping. */
+export interface Claims {
+  nameId: string;
+  nameIdFormat: string | null;
+  sessionIndex: string | null;
+  email: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string | null;
+  groups: string[];
+  immutableId: string | null;
+  attributes: Record<string, unknown>;
+}
+
+const first = (v: unknown): string | null => {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === "string" && x.trim() !== "" ? x.trim() : null;
+};
+
+/** Read the claims from a verified profile (NameID from the verified assertion). */
+export function claimsFrom(profile: Profile, nameId: string, settings: SamlSettings): Claims {
+  const attrs = (profile.attributes ?? {}) as Record<string, unknown>;
+  const m = settings.attributeMapping;
+  const pick = (name?: string) => (name ? first(attrs[name]) : null);
+  const groupsRaw = m.groups ? attrs[m.groups] : undefined;
+  const groups = (Array.isArray(groupsRaw) ? groupsRaw : groupsRaw === undefined ? [] : [groupsRaw]).filter(
+    (g): g is string => typeof g === "string" && g !== "",
+  );
+  return {
+    nameId,
+    nameIdFormat: profile.nameIDFormat ?? null,
+    sessionIndex: profile.sessionIndex ?? null,
+    email: pick(m.email) ?? (nameId.includes("@") ? nameId : null),
+    givenName: pick(m.givenName),
+    familyName: pick(m.familyName),
+    displayName: pick(m.displayName),
+    groups,
+    immutableId: pick(m.id),
+    attributes: attrs,
+  };
+}
+
+/** The directory's answer for a person. */
+export type GateResult =
+  | { kind: "found"; user: UserRow; matchedBy: string }
+  | { kind: "ambiguous"; matchedBy: string }
+  | { kind: "unknown" };
+
+function one(users: UserRow[], matchedBy: string): GateResult | undefined {
+  if (users.length === 1) return { kind: "found", user: users[0], matchedBy };
+  if (users.length > 1) return { kind: "ambiguous", matchedBy };
+  return undefined;
+}
+
+/**
+ * Find the person in the tenant's directory by the matching rule: the immutable id attribute
+ * when mapped and sent (and then only it: DESIGN "identity links use immutable ids"), else
+ * NameID against userName, then the e-mail (attribute or NameID) against primary e-mails,
+ * case-insensitively.
+ */
+export async function findDirectoryUser(
+  db: Db,
+  tenantId: string,
+  claims: Claims,
+  settings: SamlSettings,
+): Promise<GateResult> {
+  if (claims.immutableId) {
+    const users = await gateStore.usersByImmutableId(
+      db,
+      tenantId,
+      settings.matching.idField,
+      claims.immutableId,
+    );
+    const r = one(users, `immutableId:${settings.matching.idField}`);
+    if (r) return r;
+  }
+  if (settings.matching.userName) {
+    const r = one(await gateStore.usersByUserName(db, tenantId, claims.nameId), "userName");
+    if (r) return r;
+  }
+  if (settings.matching.email) {
+    for (const email of new Set([claims.email, claims.nameId.includes("@") ? claims.nameId : null])) {
+      if (!email) continue;
+      const r = one(await gateStore.usersByPrimaryEmail(db, tenantId, email), "primaryEmail");
+      if (r) return r;
+    }
+  }
+  return { kind: "unknown" };
+}
+
+/**
+ * Just-in-time creation in the caller's transaction: a directory user (source "jit") from the
+ * claims, the tenant's default role, and memberships in the tenant's existing groups the
+ * assertion names (groups are never created from an assertion).
+ */
+export async function createJitUser(
+  trx: Db,
+  tenantId: string,
+  claims: Claims,
+  defaultRole: string,
+  changes: ChangeSet,
+  at: string,
+): Promise<UserRow> {
+  const doc: Record<string, unknown> = {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName: claims.nameId,
+    active: true,
+    ...(claims.displayName ? { displayName: claims.displayName } : {}),
+    ...(claims.givenName || claims.familyName
+      ? {
+          name: {
+            ...(claims.givenName ? { givenName: claims.givenName } : {}),
+            ...(claims.familyName ? { familyName: claims.familyName } : {}),
+          },
+        }
+      : {}),
+    ...(claims.email ? { emails: [{ value: claims.email, type: "work", primary: true }] } : {}),
+  };
+  const { emails, ...cols } = columnsFromDoc(doc);
+  const { externalId: _e, ...resource } = doc;
+  const user: UserRow = {
+    id: randomUUID(),
+    tenantId,
+    ...cols,
+    resource,
+    version: 1,
+    source: "jit",
+    createdAt: at,
+    updatedAt: at,
+  };
+  await insertUser(trx, user, emails);
+  changes.add("user.created", { userId: user.id, userName: user.userName, active: true, source: "jit" });
+  await assignSsoRoles(trx, tenantId, user.id, [defaultRole], "jit", at);
+  const groupIds = await gateStore.groupsByNamesOrExternalIds(trx, tenantId, claims.groups);
+  for (const groupId of await gateStore.addMemberships(trx, tenantId, user.id, groupIds))
+    changes.add("group.user_added", { groupId, userId: user.id, source: "jit" });
+  return user;
+}

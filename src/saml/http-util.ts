@@ -1,0 +1,93 @@
+import type { Request, RequestHandler, Response } from "express";
+import { AppError } from "../http/errors.js";
+
+/**
+ * Form body parser for the public SSO and OAuth endpoints (no body parser is mounted before
+ * them): application/x-www-form-urlencoded only, read up to `limitBytes` (413 beyond). The
+ * values land in req.body as a flat string map (repeated keys keep the first value).
+ */
+export function formBody(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const type = req.headers["content-type"] ?? "";
+    req.body = {};
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return next();
+    if (Number(req.headers["content-length"]) > limitBytes) return next(tooLarge(limitBytes));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limitBytes) {
+        failed = true;
+        req.pause();
+        return next(tooLarge(limitBytes));
+      }
+      chunks.push(c);
+    });
+    req.on("error", () => {
+      if (!failed) {
+        failed = true;
+        next(new AppError(400, "INVALID_REQUEST", "Request aborted"));
+      }
+    });
+    req.on("end", () => {
+      if (failed) return;
+      const out: Record<string, string> = {};
+      for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8")))
+        if (!(k in out)) out[k] = v;
+      req.body = out;
+      next();
+    });
+  };
+}
+
+function tooLarge(limit: number) {
+  return new AppError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds the limit of ${limit} bytes`);
+}
+
+/** One cookie's value from the Cookie header, or undefined. */
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i < 0) continue;
+    if (part.slice(0, i).trim() === name) {
+      const v = part.slice(i + 1).trim();
+      try {
+        return decodeURIComponent(v);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Cookie attributes. */
+export interface CookieOptions {
+  maxAgeSeconds: number;
+  path?: string;
+  secure: boolean;
+  sameSite?: "Lax" | "Strict" | "None";
+}
+
+/** Append a Set-Cookie header (HttpOnly always). */
+export function setCookie(res: Response, name: string, value: string, o: CookieOptions): void {
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    `Path=${o.path ?? "/"}`,
+    `Max-Age=${o.maxAgeSeconds}`,
+    "HttpOnly",
+  ];
+  if (o.secure) parts.push("Secure");
+  if (o.sameSite) parts.push(`SameSite=${o.sameSite}`);
+  res.append("Set-Cookie", parts.join("; "));
+}
+
+/** A query parameter as a single string, or undefined. */
+export function queryString(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  return typeof v === "string" ? v : undefined;
+}

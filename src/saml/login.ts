@@ -1,0 +1,95 @@
+import type { CacheProvider } from "@node-saml/node-saml";
+import { hashSecret } from "../tenants/secrets.js";
+import { findTenantBySlug } from "../tenants/store.js";
+import type { Tenant } from "../tenants/store.js";
+import { SsoFailure } from "./acs-checks.js";
+import type { SamlConnection } from "./connection-store.js";
+import { findConnection, findTest } from "./connection-store.js";
+import type { SsoDeps } from "./connections.js";
+import {
+  insertRequest,
+  type OAuthParams,
+  type RequestPurpose,
+  type SamlRequestRow,
+} from "./request-store.js";
+import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
+import { REQUEST_TTL_MS, samlFor, spUrls } from "./sp.js";
+
+/** The tenant and connection for a public SSO endpoint, or a failure page. */
+export async function loadTenantConnection(
+  deps: Pick<SsoDeps, "db">,
+  slug: string,
+): Promise<{ tenant: Tenant; conn: SamlConnection }> {
+  const tenant = await findTenantBySlug(deps.db, slug);
+  if (!tenant) throw new SsoFailure("UNKNOWN_TENANT", "This workspace does not exist.", {}, 404);
+  const conn = await findConnection(deps.db, tenant.id);
+  if (!conn)
+    throw new SsoFailure("NOT_CONFIGURED", `Single sign-on is not set up for ${tenant.name}.`, {}, 404);
+  return { tenant, conn };
+}
+
+/** What starts a login. */
+export interface LoginStart {
+  returnTo?: string;
+  testId?: string;
+  oauth?: OAuthParams;
+  /** The browser's binding nonce (cookie value); the request row stores only its hash. */
+  browserNonce: string;
+}
+
+/**
+ * SP-initiated login: an AuthnRequest (HTTP-Redirect binding, signed when the connection says
+ * so) whose id is stored with the hash of this browser's nonce, so any process can later check
+ * that the response answers a request *this* browser started. Returns the IdP redirect URL.
+ */
+export async function startLogin(deps: SsoDeps, slug: string, start: LoginStart): Promise<string> {
+  const { tenant, conn } = await loadTenantConnection(deps, slug);
+  const purpose: RequestPurpose = start.testId ? "test" : start.oauth ? "oauth" : "login";
+  if (purpose === "test") {
+    const test = await findTest(deps.db, tenant.id, start.testId!);
+    if (test?.status !== "pending")
+      throw new SsoFailure(
+        "UNKNOWN_TEST",
+        "This test link is unknown or was already used: start a new test.",
+        {},
+        404,
+      );
+  } else if (conn.state !== "enabled") {
+    throw new SsoFailure("SSO_NOT_ENABLED", `Single sign-on is not enabled for ${tenant.name}.`, {}, 403);
+  }
+  let returnTo: string | null = null;
+  if (start.returnTo !== undefined && purpose === "login") {
+    if (!isAllowedReturnUrl(start.returnTo, deps.config.publicUrl, conn.settings.returnUrls))
+      throw new SsoFailure(
+        "RETURN_URL_NOT_ALLOWED",
+        "The return address is not on this workspace's list of allowed URLs.",
+        {},
+        400,
+      );
+    returnTo = absoluteReturnUrl(start.returnTo, deps.config.publicUrl);
+  }
+  const now = deps.now();
+  const cache: CacheProvider = {
+    saveAsync: async (id, instant) => {
+      const row: SamlRequestRow = {
+        id,
+        tenantId: tenant.id,
+        browserHash: hashSecret(start.browserNonce),
+        purpose,
+        issueInstant: instant,
+        returnTo,
+        testId: start.testId ?? null,
+        oauth: start.oauth ?? null,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + REQUEST_TTL_MS).toISOString(),
+        consumedAt: null,
+      };
+      await insertRequest(deps.db, row);
+      return { value: instant, createdAt: now.getTime() };
+    },
+    getAsync: async () => null,
+    removeAsync: async () => null,
+  };
+  const saml = samlFor(conn, spUrls(deps.config.publicUrl, tenant.slug), cache, { idpInitiated: false });
+  return saml.getAuthorizeUrlAsync("", undefined, {});
+}

@@ -1,0 +1,104 @@
+import type { Db } from "../db/knex.js";
+import { parseJson, toIso } from "../db/rows.js";
+
+/** Why a login was started. */
+export type RequestPurpose = "login" | "test" | "oauth";
+
+/** OAuth authorize parameters carried through the SAML round trip. */
+export interface OAuthParams {
+  clientId: string;
+  redirectUri: string;
+  state: string | null;
+  scope: string;
+  nonce: string | null;
+  codeChallenge: string | null;
+}
+
+/** A started SAML login (AuthnRequest), stored so any API process can check the response. */
+export interface SamlRequestRow {
+  id: string;
+  tenantId: string;
+  browserHash: string;
+  purpose: RequestPurpose;
+  issueInstant: string;
+  returnTo: string | null;
+  testId: string | null;
+  oauth: OAuthParams | null;
+  createdAt: string;
+  expiresAt: string;
+  consumedAt: string | null;
+}
+
+function rowToRequest(r: any): SamlRequestRow {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    browserHash: r.browser_hash,
+    purpose: r.purpose,
+    issueInstant: r.issue_instant,
+    returnTo: r.return_to ?? null,
+    testId: r.test_id ?? null,
+    oauth: parseJson(r.oauth, null),
+    createdAt: toIso(r.created_at)!,
+    expiresAt: toIso(r.expires_at)!,
+    consumedAt: toIso(r.consumed_at),
+  };
+}
+
+/** Insert a started request. */
+export async function insertRequest(db: Db, r: SamlRequestRow): Promise<void> {
+  await db("saml_requests").insert({
+    id: r.id,
+    tenant_id: r.tenantId,
+    browser_hash: r.browserHash,
+    purpose: r.purpose,
+    issue_instant: r.issueInstant,
+    return_to: r.returnTo,
+    test_id: r.testId,
+    oauth: r.oauth ? JSON.stringify(r.oauth) : null,
+    created_at: r.createdAt,
+    expires_at: r.expiresAt,
+  });
+}
+
+/** A request of a tenant by its id, or undefined. */
+export async function findRequest(db: Db, tenantId: string, id: string): Promise<SamlRequestRow | undefined> {
+  const row = await db("saml_requests").where({ tenant_id: tenantId, id }).first();
+  return row ? rowToRequest(row) : undefined;
+}
+
+/** Use a request up: 1 when this call consumed it, 0 when it was already used or expired. */
+export async function consumeRequest(db: Db, tenantId: string, id: string, at: string): Promise<number> {
+  return db("saml_requests")
+    .where({ tenant_id: tenantId, id })
+    .whereNull("consumed_at")
+    .where("expires_at", ">", at)
+    .update({ consumed_at: at });
+}
+
+/**
+ * Record an assertion id until it expires: true the first time, false when already seen (a
+ * replay). Shared by every process through the database; ON CONFLICT keeps a PostgreSQL
+ * transaction usable.
+ */
+export async function rememberAssertion(
+  db: Db,
+  tenantId: string,
+  assertionId: string,
+  expiresAt: string,
+): Promise<boolean> {
+  const rows = await db("saml_replay")
+    .insert({ tenant_id: tenantId, assertion_id: assertionId, expires_at: expiresAt })
+    .onConflict(["tenant_id", "assertion_id"])
+    .ignore()
+    .returning("assertion_id");
+  return Array.isArray(rows) && rows.length === 1;
+}
+
+/** Delete expired requests, replay entries and OAuth codes (daily housekeeping). */
+export async function purgeExpired(db: Db, at: string): Promise<void> {
+  const dayAgo = new Date(new Date(at).getTime() - 86_400_000).toISOString();
+  await db("saml_requests").where("expires_at", "<", dayAgo).delete();
+  await db("saml_replay").where("expires_at", "<", dayAgo).delete();
+  await db("oauth_codes").where("expires_at", "<", dayAgo).delete();
+}

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createTestContext, patchOp, type TestContext } from "../helpers/context.js";
+import { tenant, variants } from "./helpers.js";
+
+for (const v of variants()) {
+  describe(`roles: CRUD, mappings, nesting, manual and default roles [${v.label}]`, () => {
+    let ctx: TestContext;
+    before(async () => {
+      ctx = await createTestContext(v.backend, { redis: v.redis });
+      await ctx.deps.driver.start();
+    });
+    after(async () => ctx.close());
+
+    it("starts every tenant with admin and member, and manages roles by key", async () => {
+      const t = await tenant(ctx, "r-crud");
+      const list = (await t.a.get(`${t.base}/roles`).expect(200)).body.roles;
+      assert.deepEqual(
+        list.map((r: any) => r.key),
+        ["admin", "member"],
+      );
+      const created = await t.a.post(`${t.base}/roles`, { key: "auditor", name: "Auditor", priority: 50 });
+      assert.equal(created.status, 201);
+      assert.equal(created.body.key, "auditor");
+      await t.a.post(`${t.base}/roles`, { key: "auditor", name: "Again" }).expect(409);
+      const bad = await t.a.post(`${t.base}/roles`, { key: "no spaces", name: "x", extra: 1 }).expect(400);
+      assert.equal(bad.body.error.code, "VALIDATION_FAILED");
+      const patched = await t.a.patch(`${t.base}/roles/auditor`, { name: "Auditors" }).expect(200);
+      assert.equal(patched.body.name, "Auditors");
+      await t.a.delete(`${t.base}/roles/member`).expect(409); // the default role
+      await t.a.delete(`${t.base}/roles/auditor`).expect(204);
+      await t.a.get(`${t.base}/roles/auditor`).expect(404);
+      // Seeded once: a deleted starting role is not re-created on the next read.
+      await t.a.delete(`${t.base}/roles/admin`).expect(204);
+      const again = (await t.a.get(`${t.base}/roles`).expect(200)).body.roles;
+      assert.deepEqual(
+        again.map((r: any) => r.key),
+        ["member"],
+      );
+    });
+
+    it("gives the default role to a user no mapping covers, and maps groups by id or externalId", async () => {
+      const t = await tenant(ctx, "r-map");
+      const alice = await t.user("alice@example.com");
+      await t.waitKeys(alice, "member");
+      assert.deepEqual(await t.roles(alice), [{ key: "member", name: "Member", source: "default" }]);
+      const eng = await t.group("Engineering", [alice], { externalId: "aad-eng" });
+      const m = await t.a.post(`${t.base}/role-mappings`, { groupId: eng, role: "admin" }).expect(201);
+      assert.equal(m.body.groupId, eng);
+      assert.equal(m.body.role, "admin");
+      await t.waitKeys(alice, "admin");
+      const [r] = await t.roles(alice);
+      assert.deepEqual(r, {
+        key: "admin",
+        name: "Administrator",
+        source: "group",
+        groupId: eng,
+        mappingId: m.body.id,
+      });
+      // Same pair again, by externalId: 409; a displayName alone is not a way to name a group.
+      await t.a.post(`${t.base}/role-mappings`, { externalId: "aad-eng", role: "admin" }).expect(409);
+      const byName = await t.a.post(`${t.base}/role-mappings`, { displayName: "Engineering", role: "admin" });
+      assert.equal(byName.status, 400);
+      await t.a.post(`${t.base}/role-mappings`, { groupId: "nope", role: "admin" }).expect(404);
+      await t.a.post(`${t.base}/role-mappings`, { groupId: eng, role: "ghost" }).expect(404);
+      const byExt = await t.a
+        .post(`${t.base}/role-mappings`, { externalId: "aad-eng", role: "member" })
+        .expect(201);
+      await t.waitKeys(alice, "admin,member");
+      // Renaming the group changes nothing: the mapping holds its id.
+      await t.scim
+        .patch(`/Groups/${eng}`, patchOp({ op: "replace", path: "displayName", value: "Eng" }))
+        .expect(204);
+      assert.equal((await t.a.get(`${t.base}/role-mappings/${byExt.body.id}`).expect(200)).body.groupId, eng);
+      assert.equal((await t.a.get(`${t.base}/role-mappings`).expect(200)).body.roleMappings.length, 2);
+      await t.a.delete(`${t.base}/role-mappings/${m.body.id}`).expect(204);
+      await t.a.delete(`${t.base}/role-mappings/${byExt.body.id}`).expect(204);
+      await t.a.get(`${t.base}/role-mappings/${m.body.id}`).expect(404);
+      await t.waitKeys(alice, "member");
+      await t.settle();
+      // The last deletion only changed the reason for member (group → default): no event.
+      const assigned = (await t.events("role.assigned")).filter((e) => e.data.userId === alice);
+      const revoked = (await t.events("role.revoked")).filter((e) => e.data.userId === alice);
+      assert.deepEqual(
+        assigned.map((e) => e.data.role),
+        ["member", "admin", "member"],
+      );
+      assert.deepEqual(
+        revoked.map((e) => e.data.role),
+        ["member", "admin"],
+      );
+    });
+
+    it("counts nested groups: a member of a child group is a member of the parent", async () => {
+      const t = await tenant(ctx, "r-nest");
+      const bob = await t.user("bob@example.com");
+      const carol = await t.user("carol@example.com");
+      const child = await t.group("Child", [bob]);
+      const middle = await t.group("Middle", [child]);
+      const parent = await t.group("Parent", [middle, carol]);
+      await t.a.post(`${t.base}/role-mappings`, { groupId: parent, role: "admin" }).expect(201);
+      await t.waitKeys(bob, "admin");
+      await t.waitKeys(carol, "admin");
+      const [r] = await t.roles(bob);
+      assert.equal(r.groupId, parent);
+      // Cut the chain in the middle: bob loses the role, carol keeps it.
+      await t.scim
+        .patch(`/Groups/${middle}`, patchOp({ op: "remove", path: `members[value eq "${child}"]` }))
+        .expect(204);
+      await t.waitKeys(bob, "member");
+      await t.scim.patch(
+        `/Groups/${middle}`,
+        patchOp({ op: "add", path: "members", value: [{ value: child }] }),
+      );
+      await t.waitKeys(bob, "admin");
+      // Deleting the middle group also cuts the path.
+      await t.scim.delete(`/Groups/${middle}`).expect(204);
+      await t.waitKeys(bob, "member");
+      assert.equal(await t.keys(carol), "admin");
+    });
+
+    it("keeps manual roles apart, strips every role from inactive users and restores on reactivation", async () => {
+      const t = await tenant(ctx, "r-manual");
+      await ctx.deps
+        .db("tenants")
+        .where({ id: t.tenantId })
+        .update({
+          settings: JSON.stringify({ restoreManualRolesOnReactivation: true }),
+        });
+      const dan = await t.user("dan@example.com");
+      await t.waitKeys(dan, "member");
+      await t.a.put(`${t.base}/users/${dan}/roles/admin`).expect(204);
+      await t.a.put(`${t.base}/users/${dan}/roles/admin`).expect(204); // idempotent
+      await t.waitKeys(dan, "admin");
+      assert.deepEqual(await t.roles(dan), [{ key: "admin", name: "Administrator", source: "manual" }]);
+      await t.a.put(`${t.base}/users/${dan}/roles/ghost`).expect(404);
+      await t.a.put(`${t.base}/users/nobody/roles/admin`).expect(404);
+      await t.scim
+        .patch(`/Users/${dan}`, patchOp({ op: "replace", path: "active", value: false }))
+        .expect(200);
+      await t.waitKeys(dan, "");
+      await t.scim
+        .patch(`/Users/${dan}`, patchOp({ op: "replace", path: "active", value: true }))
+        .expect(200);
+      await t.waitKeys(dan, "admin");
+      await t.a.delete(`${t.base}/users/${dan}/roles/admin`).expect(204);
+      await t.waitKeys(dan, "member");
+      // Without the restore setting, deactivation forgets manual roles.
+      await ctx.deps.db("tenants").where({ id: t.tenantId }).update({ settings: "{}" });
+      await t.a.put(`${t.base}/users/${dan}/roles/admin`).expect(204);
+      await t.waitKeys(dan, "admin");
+      await t.scim
+        .patch(`/Users/${dan}`, patchOp({ op: "replace", path: "active", value: false }))
+        .expect(200);
+      await t.waitKeys(dan, "");
+      await t.scim
+        .patch(`/Users/${dan}`, patchOp({ op: "replace", path: "active", value: true }))
+        .expect(200);
+      await t.waitKeys(dan, "member");
+    });
+
+    it("previews a mapping change without saving anything", async () => {
+      const t = await tenant(ctx, "r-preview");
+      const users = [];
+      for (let i = 0; i < 5; i++) users.push(await t.user(`p${i}@example.com`));
+      const sales = await t.group("Sales", users.slice(0, 3));
+      const ops = await t.group("Ops", users.slice(2));
+      const existing = await t.a.post(`${t.base}/role-mappings`, { groupId: ops, role: "admin" }).expect(201);
+      await t.settle();
+      const before = (await t.events()).length;
+      const p = await t.a
+        .post(`${t.base}/role-mappings/preview`, {
+          add: [{ groupId: sales, role: "admin" }],
+          remove: [existing.body.id],
+        })
+        .expect(200);
+      // Sales members gain admin and lose the default; ops-only members lose admin, fall back to member.
+      assert.equal(p.body.usersAffected, 4);
+      const gains = Object.fromEntries(p.body.gains.map((g: any) => [g.role, g.count]));
+      const losses = Object.fromEntries(p.body.losses.map((g: any) => [g.role, g.count]));
+      assert.deepEqual(gains, { admin: 2, member: 2 });
+      assert.deepEqual(losses, { admin: 2, member: 2 });
+      assert.ok(p.body.gains[0].users[0].userName.endsWith("@example.com"));
+      const whole = await t.a
+        .post(`${t.base}/role-mappings/preview`, { mappings: [{ groupId: sales, role: "admin" }] })
+        .expect(200);
+      assert.deepEqual(whole.body.gains, p.body.gains);
+      await t.a.post(`${t.base}/role-mappings/preview`, { mappings: [], add: [] }).expect(400);
+      assert.equal((await t.a.get(`${t.base}/role-mappings`)).body.roleMappings.length, 1);
+      assert.equal((await t.events()).length, before);
+      assert.equal(await t.keys(users[0]), "member");
+    });
+  });
+}
