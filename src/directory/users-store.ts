@@ -29,7 +29,7 @@ export interface EmailRow {
 }
 
 /** Column list for user reads (explicit, so a wide resource is read only when needed). */
-const USER_COLUMNS = [
+export const USER_COLUMNS = [
   "id",
   "tenant_id",
   "user_name",

@@ -1,29 +1,12 @@
 import type { Db } from "../db/knex.js";
-import { rowToUser, type UserRow } from "../directory/users-store.js";
+import { rowToUser, USER_COLUMNS, type UserRow } from "../directory/users-store.js";
 
 /** Directory reads the SSO gate needs (by indexed columns only; none of them scans). */
-
-const COLUMNS = [
-  "id",
-  "tenant_id",
-  "user_name",
-  "external_id",
-  "active",
-  "display_name",
-  "given_name",
-  "family_name",
-  "primary_email",
-  "resource",
-  "version",
-  "source",
-  "created_at",
-  "updated_at",
-];
 
 /** Users whose normalised userName equals this (0 or 1). */
 export async function usersByUserName(db: Db, tenantId: string, userName: string): Promise<UserRow[]> {
   const rows = await db("users")
-    .select(COLUMNS)
+    .select(USER_COLUMNS)
     .where({ tenant_id: tenantId, user_name_norm: userName.toLowerCase() });
   return rows.map(rowToUser);
 }
@@ -31,7 +14,7 @@ export async function usersByUserName(db: Db, tenantId: string, userName: string
 /** Users whose primary e-mail equals this, case-insensitively (2 at most are read: ambiguity). */
 export async function usersByPrimaryEmail(db: Db, tenantId: string, email: string): Promise<UserRow[]> {
   const rows = await db("users")
-    .select(COLUMNS)
+    .select(USER_COLUMNS)
     .where({ tenant_id: tenantId, primary_email: email.toLowerCase() })
     .limit(2);
   return rows.map(rowToUser);
@@ -46,7 +29,7 @@ export async function usersByImmutableId(
 ): Promise<UserRow[]> {
   const column = field === "id" ? "id" : "external_id";
   const rows = await db("users")
-    .select(COLUMNS)
+    .select(USER_COLUMNS)
     .where({ tenant_id: tenantId, [column]: value })
     .limit(2);
   return rows.map(rowToUser);

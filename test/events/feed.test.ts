@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { isPrivateAddress } from "../../src/events/url-guard.js";
+import { isPrivateAddress } from "../../src/http/network.js";
 import { createTestContext, type TestContext } from "../helpers/context.js";
 import { tenant, variants } from "../roles/helpers.js";
 
