@@ -91,7 +91,15 @@ for (const backend of testRedisUrl() ? backends() : []) {
         "every job after the outage",
       );
       assert.ok(all);
-      const states = await ctx.deps.db("jobs").select("state").count({ n: "*" }).groupBy("state");
+      // The handler ran for every job; the worker records completion right after, so wait for it.
+      const states = await eventually(
+        async () => {
+          const rows = await ctx.deps.db("jobs").select("state").count({ n: "*" }).groupBy("state");
+          return rows.length === 1 && (rows[0] as any).state === "done" ? rows : undefined;
+        },
+        15_000,
+        "every job row done",
+      );
       assert.deepEqual(
         states.map((s: any) => [s.state, Number(s.n)]),
         [["done", 60]],
