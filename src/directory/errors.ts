@@ -55,3 +55,8 @@ export function violatedIndex(err: unknown): string {
   const e = err as { constraint?: string; message?: string };
   return `${e.constraint ?? ""} ${e.message ?? ""}`;
 }
+
+/** RFC 7644 §3.14 If-Match: 412 unless the current version is one the client named (none named: any). */
+export function assertVersion(current: number, ifVersions: number[] | undefined): void {
+  if (ifVersions && !ifVersions.includes(current)) throw directoryErrors.versionMismatch(current);
+}

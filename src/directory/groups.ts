@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/errors.js";
 import { ChangeSet, commitChanges } from "./changes.js";
-import { directoryErrors, violatedIndex } from "./errors.js";
+import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
 import * as store from "./groups-store.js";
 import type { GroupRow, MemberRow } from "./groups-store.js";
 import { existingUserIds } from "./users-store.js";
@@ -195,8 +195,7 @@ export async function updateGroup(
     return await deps.db.transaction(async (trx) => {
       const current = await store.findGroupById(trx, tenantId, id, true);
       if (!current) throw directoryErrors.groupNotFound(id);
-      if (ifVersions && !ifVersions.includes(current.version))
-        throw directoryErrors.versionMismatch(current.version);
+      assertVersion(current.version, ifVersions);
       const at = deps.now().toISOString();
       const changes = new ChangeSet();
       const before = groupDoc(current);
@@ -238,8 +237,7 @@ export async function deleteGroup(
   await deps.db.transaction(async (trx) => {
     const current = await store.findGroupById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.groupNotFound(id);
-    if (ifVersions && !ifVersions.includes(current.version))
-      throw directoryErrors.versionMismatch(current.version);
+    assertVersion(current.version, ifVersions);
     const at = deps.now().toISOString();
     const changes = new ChangeSet();
     const members = await store.listMembers(trx, tenantId, id);

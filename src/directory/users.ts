@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/errors.js";
 import { ChangeSet, commitChanges } from "./changes.js";
-import { directoryErrors, violatedIndex } from "./errors.js";
+import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
 import { removeFromAllGroups } from "./groups-store.js";
 import * as store from "./users-store.js";
 import type { EmailRow, UserRow } from "./users-store.js";
@@ -114,8 +114,7 @@ export async function updateUser(
       .transaction(async (trx) => {
         const current = await store.findUserById(trx, tenantId, id, true);
         if (!current) throw directoryErrors.userNotFound(id);
-        if (ifVersions && !ifVersions.includes(current.version))
-          throw directoryErrors.versionMismatch(current.version);
+        assertVersion(current.version, ifVersions);
         const before = docOf(current);
         const doc = mutate(structuredClone(before), current);
         attempted = doc;
@@ -166,8 +165,7 @@ export async function deleteUser(
   await deps.db.transaction(async (trx) => {
     const current = await store.findUserById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.userNotFound(id);
-    if (ifVersions && !ifVersions.includes(current.version))
-      throw directoryErrors.versionMismatch(current.version);
+    assertVersion(current.version, ifVersions);
     const at = deps.now().toISOString();
     const changes = new ChangeSet();
     for (const groupId of await removeFromAllGroups(trx, tenantId, id)) {
