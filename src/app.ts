@@ -5,6 +5,7 @@ import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.js";
 import { requestContext } from "./http/request-context.js";
+import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
@@ -20,7 +21,7 @@ export function createApp(deps: Deps): Express {
   app.set("etag", false);
   app.set("query parser", "simple");
   app.set("trust proxy", false);
-  app.use(requestContext(deps.logger, deps.metrics));
+  app.use(requestContext(deps.logger, deps.metrics, deps.now));
   app.use(healthRoutes(deps));
   app.use("/scim/v2", scimRoutes(deps));
   app.use(ssoRoutes(deps));
@@ -30,6 +31,7 @@ export function createApp(deps: Deps): Express {
     jsonBody(deps.config.bodyLimitBytes),
     tenantRoutes(deps),
     roleRoutes(deps),
+    accessRoutes(deps),
     eventRoutes(deps),
     samlAdminRoutes(deps),
     jobRoutes(deps),

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createDb, type DbOptions } from "./db/knex.js";
+import { registerAccessJobs } from "./access/jobs.js";
 import { registerEventJobs } from "./events/jobs.js";
 import { BullmqDriver } from "./jobs/bullmq-driver.js";
 import { InlineDriver } from "./jobs/inline-driver.js";
@@ -52,6 +53,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
   registerSsoJobs(jobs);
+  registerAccessJobs(jobs);
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;
   if (role === "cli") {

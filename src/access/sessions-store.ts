@@ -76,29 +76,53 @@ export async function revokeSessionRow(
   return n;
 }
 
-/** Revoke every live session and OAuth access token of a user; returns sessions changed. */
+/** What a revocation ended. */
+export interface RevokedCounts {
+  sessions: number;
+  tokens: number;
+}
+
+/** Revoke every live session and OAuth access token of a user. */
 export async function revokeUserSessionRows(
   db: Db,
   tenantId: string,
   userId: string,
   reason: string,
   at: string,
-): Promise<number> {
-  const n = await db("sessions")
+): Promise<RevokedCounts> {
+  const sessions = await db("sessions")
     .where({ tenant_id: tenantId, user_id: userId })
     .whereNull("revoked_at")
     .update({ revoked_at: at, revoked_reason: reason });
-  await db("oauth_tokens")
+  const tokens = await db("oauth_tokens")
     .where({ tenant_id: tenantId, user_id: userId })
     .whereNull("revoked_at")
     .update({ revoked_at: at, revoked_reason: reason });
-  return n;
+  return { sessions, tokens };
 }
 
-/** A user's sessions, newest first. */
-export async function listUserSessions(db: Db, tenantId: string, userId: string): Promise<SessionRow[]> {
-  const rows = await db("sessions")
-    .where({ tenant_id: tenantId, user_id: userId })
-    .orderBy("created_at", "desc");
+/** A page of a tenant's sessions, newest first; `live` keeps those neither revoked nor expired. */
+export async function listSessions(
+  db: Db,
+  tenantId: string,
+  opts: { userId?: string; live?: { at: string }; limit: number; before?: { createdAt: string; id: string } },
+): Promise<SessionRow[]> {
+  const q = db("sessions").where({ tenant_id: tenantId });
+  if (opts.userId) q.andWhere({ user_id: opts.userId });
+  if (opts.live) q.whereNull("revoked_at").andWhere("expires_at", ">", opts.live.at);
+  if (opts.before) {
+    const { createdAt, id } = opts.before;
+    q.andWhere((w) =>
+      w
+        .where("created_at", "<", createdAt)
+        .orWhere((x) => x.where("created_at", createdAt).andWhere("id", "<", id)),
+    );
+  }
+  const rows = await q
+    .orderBy([
+      { column: "created_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ])
+    .limit(opts.limit);
   return rows.map(rowToSession);
 }

@@ -5,7 +5,7 @@ import { findUserById } from "../directory/users-store.js";
 import type { UserRow } from "../directory/users-store.js";
 import { generateSecret, hashSecret, SECRET_PREFIX, sameHash } from "../tenants/secrets.js";
 import * as store from "./sessions-store.js";
-import type { SessionRow } from "./sessions-store.js";
+import type { RevokedCounts, SessionRow } from "./sessions-store.js";
 
 /** The browser cookie that carries the session token. */
 export const SESSION_COOKIE = "roster_session";
@@ -71,7 +71,7 @@ export async function revokeSession(db: Db, tenantId: string, sessionId: string,
 
 /**
  * Revoke every session and OAuth access token of a user at once, in the caller's transaction
- * (the deprovisioning transaction calls this). Returns the number of sessions revoked.
+ * (the deprovisioning transaction calls this), so the very next request with either is refused.
  */
 export async function revokeUserSessions(
   trx: Knex.Transaction | Db,
@@ -79,6 +79,6 @@ export async function revokeUserSessions(
   userId: string,
   reason: string,
   at: string = new Date().toISOString(),
-): Promise<number> {
+): Promise<RevokedCounts> {
   return store.revokeUserSessionRows(trx, tenantId, userId, reason, at);
 }

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { dispatchToWebhooks, endpointsOf } from "../events/outbox.js";
-import { type NewEvent, recordEvents } from "../events/store.js";
+import { type NewEvent, recordEvents, type StoredEvent } from "../events/store.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobSpec } from "../jobs/types.js";
 
@@ -13,6 +13,20 @@ export class ChangeSet {
     this.events.push({ type, data });
     return this;
   }
+}
+
+/**
+ * Who asked for a change and through which door, for the records that must say so (revocation
+ * receipts). `arrivedAt` is when the request reached Roster, not when the transaction ran.
+ */
+export interface ChangeOrigin {
+  /** e.g. `scim.patch`, `scim.put`, `scim.delete`, `offboard`, `policy.delete`. */
+  trigger: string;
+  requestId?: string;
+  actor?: { kind: string; id?: string };
+  requestedBy?: string;
+  reason?: string;
+  arrivedAt?: string;
 }
 
 /** Payload of the sync-roles jobs: the users to recompute, or a scope that names them. */
@@ -52,7 +66,7 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
       case "role.manual_added":
         if (userId) add(false, `u/${userId}`, { users: [userId] });
         break;
-      case "user.deactivated":
+      // user.deactivated: the revoke-access job (src/access) strips the roles and writes the receipt.
       case "group.user_removed":
       case "role.manual_removed":
         if (userId) add(true, `u/${userId}`, { users: [userId] });
@@ -89,11 +103,12 @@ export async function commitChanges(
   tenantId: string,
   changes: ChangeSet,
   at: string,
-): Promise<void> {
-  if (changes.events.length === 0) return;
+): Promise<StoredEvent[]> {
+  if (changes.events.length === 0) return [];
   await enqueueJobs(trx, roleSyncJobs(tenantId, changes.events), new Date(at));
   // Read before recordEvents takes the tenant's row lock, to hold it for as little as possible.
   const endpoints = await endpointsOf(trx, tenantId);
   const stored = await recordEvents(trx, tenantId, changes.events, at);
   await dispatchToWebhooks(trx, tenantId, stored, at, endpoints);
+  return stored;
 }

@@ -140,6 +140,21 @@ export async function findUserById(
   return row ? rowToUser(row) : undefined;
 }
 
+/** The id of the user a userName (case-insensitive, RFC 7643 caseExact false) or externalId names. */
+export async function findUserIdByRef(
+  db: Db,
+  tenantId: string,
+  by: "userName" | "externalId",
+  value: string,
+): Promise<string | undefined> {
+  const where =
+    by === "userName"
+      ? { tenant_id: tenantId, user_name_norm: value.toLowerCase() }
+      : { tenant_id: tenantId, external_id: value };
+  const row = await db("users").where(where).first("id");
+  return row?.id;
+}
+
 /** Delete a user row (e-mails cascade); returns rows deleted. */
 export async function deleteUserRow(db: Db, tenantId: string, id: string): Promise<number> {
   return db("users").where({ tenant_id: tenantId, id }).delete();

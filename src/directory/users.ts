@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import { beginRevocation, closeRevocations, recordRevocation } from "../access/revocation.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { ChangeSet, commitChanges } from "./changes.js";
+import { type ChangeOrigin, ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
 import { removeFromAllGroups } from "./groups-store.js";
 import * as store from "./users-store.js";
@@ -100,6 +101,7 @@ export function docOf(user: UserRow): UserDoc {
  * Read-modify-write of one user: `mutate` gets the current document and returns the new one.
  * `ifVersions` (from If-Match) makes a stale write a 412; without it a concurrent writer causes
  * a re-read and retry, so two PATCHes never overwrite each other. Unchanged → no write, no event.
+ * Deactivation revokes every session and token in the same transaction (see src/access).
  */
 export async function updateUser(
   deps: DirectoryDeps,
@@ -107,6 +109,7 @@ export async function updateUser(
   id: string,
   mutate: (doc: UserDoc, current: UserRow) => UserDoc,
   ifVersions?: number[],
+  origin: ChangeOrigin = { trigger: "directory" },
 ): Promise<UserRow> {
   let attempted: UserDoc = {};
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -129,7 +132,13 @@ export async function updateUser(
           updatedAt: at,
         };
         if (!(await store.updateUser(trx, next, current.version, emails))) return undefined;
-        await commitChanges(trx, tenantId, userChanges(current, next), at);
+        const deactivated = current.active && !next.active;
+        const revocation = deactivated
+          ? await beginRevocation(trx, { tenantId, userId: id, userName: next.userName, origin, at })
+          : undefined;
+        if (!current.active && next.active) await closeRevocations(trx, tenantId, id, at);
+        const events = await commitChanges(trx, tenantId, userChanges(current, next, revocation?.id), at);
+        if (revocation) await recordRevocation(trx, revocation, events, deps.now());
         return next;
       })
       .catch((err) => mapUniqueViolation(err, attempted));
@@ -138,10 +147,10 @@ export async function updateUser(
   throw directoryErrors.conflictRetry();
 }
 
-function userChanges(before: UserRow, after: UserRow): ChangeSet {
+function userChanges(before: UserRow, after: UserRow, revocationId?: string): ChangeSet {
   const changes = new ChangeSet();
   const base = { userId: after.id, userName: after.userName };
-  if (before.active && !after.active) changes.add("user.deactivated", base);
+  if (before.active && !after.active) changes.add("user.deactivated", { ...base, revocationId });
   if (!before.active && after.active) changes.add("user.reactivated", base);
   const { active: _a, ...restBefore } = { ...before.resource, externalId: before.externalId } as Record<
     string,
@@ -155,24 +164,35 @@ function userChanges(before: UserRow, after: UserRow): ChangeSet {
   return changes;
 }
 
-/** Delete a user: memberships first (each an event), then the row; 404 when unknown. */
+/**
+ * Delete a user: sessions and tokens revoked (with a receipt), memberships removed (each an
+ * event), then the row; 404 when unknown.
+ */
 export async function deleteUser(
   deps: DirectoryDeps,
   tenantId: string,
   id: string,
   ifVersions?: number[],
+  origin: ChangeOrigin = { trigger: "directory" },
 ): Promise<void> {
   await deps.db.transaction(async (trx) => {
     const current = await store.findUserById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.userNotFound(id);
     assertVersion(current.version, ifVersions);
     const at = deps.now().toISOString();
+    const revocation = await beginRevocation(trx, {
+      tenantId,
+      userId: id,
+      userName: current.userName,
+      origin,
+      at,
+    });
     const changes = new ChangeSet();
     for (const groupId of await removeFromAllGroups(trx, tenantId, id)) {
       changes.add("group.user_removed", { groupId, userId: id });
     }
     await store.deleteUserRow(trx, tenantId, id);
-    changes.add("user.deleted", { userId: id, userName: current.userName });
-    await commitChanges(trx, tenantId, changes, at);
+    changes.add("user.deleted", { userId: id, userName: current.userName, revocationId: revocation.id });
+    await recordRevocation(trx, revocation, await commitChanges(trx, tenantId, changes, at), deps.now());
   });
 }

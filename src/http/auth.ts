@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import type { Knex } from "knex";
-import { isAdminSecret } from "../tenants/admin-keys.js";
+import { type AdminIdentity, isAdminSecret } from "../tenants/admin-keys.js";
 import { bearerToken } from "../tenants/secrets.js";
 import { authenticateScimToken } from "../tenants/use-cases.js";
 import { AppError, ScimError } from "./errors.js";
@@ -8,11 +8,11 @@ import { AppError, ScimError } from "./errors.js";
 /** Admin API guard: ROSTER_ADMIN_TOKEN or an active admin key. */
 export function adminAuth(opts: { db: Knex; adminTokenHash?: string }): RequestHandler {
   if (!opts.db) throw new Error("adminAuth needs a database");
-  return async (req, _res, next) => {
+  return async (req, res, next) => {
     const secret = bearerToken(req.headers.authorization);
-    if (!secret || !(await isAdminSecret(opts.db, opts.adminTokenHash, secret))) {
-      throw new AppError(401, "UNAUTHORIZED", "A valid admin bearer token is required");
-    }
+    const admin = secret ? await isAdminSecret(opts.db, opts.adminTokenHash, secret) : undefined;
+    if (!admin) throw new AppError(401, "UNAUTHORIZED", "A valid admin bearer token is required");
+    res.locals.admin = admin satisfies AdminIdentity;
     next();
   };
 }

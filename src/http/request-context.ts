@@ -11,6 +11,8 @@ declare module "express-serve-static-core" {
     id: string;
     /** Logger whose every line carries the request id. */
     log: Logger;
+    /** When the request reached Roster (the app's clock): revocation receipts start here. */
+    arrivedAt: Date;
   }
 }
 
@@ -20,9 +22,14 @@ declare module "express-serve-static-core" {
  * logged without its query string, and headers are never logged, so no credential can leak.
  * Request counts and latency by route pattern go to Prometheus from the same listener.
  */
-export function requestContext(logger: Logger, metrics: Metrics): RequestHandler {
+export function requestContext(
+  logger: Logger,
+  metrics: Metrics,
+  now: () => Date = () => new Date(),
+): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
+    req.arrivedAt = now();
     const incoming = req.headers["x-request-id"];
     const id = typeof incoming === "string" && SAFE_ID.test(incoming) ? incoming : randomUUID();
     req.id = id;

@@ -13,6 +13,10 @@ export const JOB_CATALOG = {
   "sync-roles": { queue: "default", maxAttempts: 8 },
   /** The same recomputation for revocations (deactivated, removed, mapping deleted): never waits behind grants. */
   "sync-roles-urgent": { queue: "urgent", maxAttempts: 8 },
+  /** Finish a revocation: strip roles, emit `access.revoked`, complete the receipt. */
+  "revoke-access": { queue: "urgent", maxAttempts: 10 },
+  /** Delete a deprovisioned user at the end of the tenant's grace period (policy `delete`). */
+  "purge-deprovisioned": { queue: "default", maxAttempts: 5 },
   /** Send one endpoint's pending deliveries of one stream (user), in order. */
   "deliver-webhook": { queue: "webhooks", maxAttempts: 5 },
 } as const satisfies Record<string, { queue: QueueName; maxAttempts: number }>;

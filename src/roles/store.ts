@@ -409,3 +409,17 @@ export async function findGroupIdByRef(
 export async function userExists(db: Db, tenantId: string, userId: string): Promise<boolean> {
   return !!(await db("users").select("id").where({ tenant_id: tenantId, id: userId }).first());
 }
+
+/** The roles a user holds now, by key, with where each comes from (one row per role and source). */
+export async function listHeldRoles(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<Array<{ key: string; source: string; groupId: string | null }>> {
+  const rows = await db("user_roles as ur")
+    .join("roles as r", "r.id", "ur.role_id")
+    .select("r.key", "ur.source", "ur.group_id")
+    .where({ "ur.tenant_id": tenantId, "ur.user_id": userId })
+    .orderBy(["r.key", "ur.source"]);
+  return rows.map((r: any) => ({ key: r.key, source: r.source, groupId: r.group_id ?? null }));
+}

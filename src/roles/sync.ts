@@ -40,7 +40,8 @@ export async function syncUserRoles(
   return total;
 }
 
-async function syncBatch(
+/** Recompute these users' roles inside the caller's transaction (the revoke-access job's step 2). */
+export async function syncBatch(
   trx: Knex.Transaction,
   tenantId: string,
   userIds: string[],

@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.js";
+import type { ChangeOrigin } from "../directory/changes.js";
 import { groupsOfMember, listMembers, queryGroups } from "../directory/groups-store.js";
 import * as groups from "../directory/groups.js";
 import { findGroupById, groupDisplayNames, type MemberRow } from "../directory/groups-store.js";
@@ -20,6 +21,8 @@ export interface ScimContext {
   tenantId: string;
   /** Base URL of the SCIM endpoint, e.g. https://roster.example.com/scim/v2. */
   base: string;
+  /** The request behind the operation (id, token, arrival), for revocation receipts. */
+  origin: Omit<ChangeOrigin, "trigger">;
 }
 
 /** A protocol-level answer, rendered by the route (or collected by /Bulk). */
@@ -107,6 +110,7 @@ export async function replaceUser(ctx: ScimContext, input: ScimInput): Promise<S
     input.id!,
     () => doc,
     ifMatchVersions(input.ifMatch),
+    { ...ctx.origin, trigger: "scim.put" },
   );
   const p = projectionOf(input.query);
   return written(200, await renderWithGroups(ctx, user, p), p, USER_KIND, user.version);
@@ -127,6 +131,7 @@ export async function patchUser(ctx: ScimContext, input: ScimInput): Promise<Sci
       return next;
     },
     ifMatchVersions(input.ifMatch),
+    { ...ctx.origin, trigger: "scim.patch" },
   );
   const p = projectionOf(input.query);
   return written(200, await renderWithGroups(ctx, user, p), p, USER_KIND, user.version);
@@ -134,7 +139,10 @@ export async function patchUser(ctx: ScimContext, input: ScimInput): Promise<Sci
 
 /** DELETE /Users/{id}. */
 export async function deleteUser(ctx: ScimContext, input: ScimInput): Promise<ScimResult> {
-  await users.deleteUser(ctx.deps, ctx.tenantId, input.id!, ifMatchVersions(input.ifMatch));
+  await users.deleteUser(ctx.deps, ctx.tenantId, input.id!, ifMatchVersions(input.ifMatch), {
+    ...ctx.origin,
+    trigger: "scim.delete",
+  });
   return { status: 204 };
 }
 

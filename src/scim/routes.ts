@@ -27,11 +27,19 @@ export function scimRoutes(deps: Deps): Router {
   const base = `${deps.config.publicUrl}/scim/v2`;
   r.use(scimAuth(deps), jsonBody(deps.config.bodyLimitBytes));
 
-  const ctxOf = (res: Response): h.ScimContext => ({
-    deps,
-    tenantId: (res.locals.scim as ScimLocals).tenantId,
-    base,
-  });
+  const ctxOf = (req: Request, res: Response): h.ScimContext => {
+    const { tenantId, tokenId } = res.locals.scim as ScimLocals;
+    return {
+      deps,
+      tenantId,
+      base,
+      origin: {
+        requestId: req.id,
+        actor: { kind: "scim_token", id: tokenId },
+        arrivedAt: req.arrivedAt.toISOString(),
+      },
+    };
+  };
   const inputOf = (req: Request): h.ScimInput => ({
     id: req.params.id as string | undefined,
     body: req.body,
@@ -42,12 +50,12 @@ export function scimRoutes(deps: Deps): Router {
   const handle =
     (fn: (ctx: h.ScimContext, input: h.ScimInput) => Promise<h.ScimResult>) =>
     async (req: Request, res: Response) =>
-      send(res, await fn(ctxOf(res), inputOf(req)));
+      send(res, await fn(ctxOf(req, res), inputOf(req)));
   const search = (fn: typeof h.listUsers) => async (req: Request, res: Response) => {
     const body = req.body ?? {};
     if (typeof body !== "object" || Array.isArray(body))
       throw ScimError.of("invalidSyntax", "A SearchRequest must be a JSON object");
-    send(res, await fn(ctxOf(res), parseListParams(body)));
+    send(res, await fn(ctxOf(req, res), parseListParams(body)));
   };
 
   r.get("/ServiceProviderConfig", (_req, res) =>
@@ -73,7 +81,7 @@ export function scimRoutes(deps: Deps): Router {
   });
 
   r.get("/Users", async (req, res) =>
-    send(res, await h.listUsers(ctxOf(res), parseListParams(req.query as Record<string, unknown>))),
+    send(res, await h.listUsers(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
   );
   r.post("/Users/.search", search(h.listUsers));
   r.post("/Users", handle(h.createUser));
@@ -83,7 +91,7 @@ export function scimRoutes(deps: Deps): Router {
   r.delete("/Users/:id", handle(h.deleteUser));
 
   r.get("/Groups", async (req, res) =>
-    send(res, await h.listGroups(ctxOf(res), parseListParams(req.query as Record<string, unknown>))),
+    send(res, await h.listGroups(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
   );
   r.post("/Groups/.search", search(h.listGroups));
   r.post("/Groups", handle(h.createGroup));
@@ -96,9 +104,9 @@ export function scimRoutes(deps: Deps): Router {
     const body = req.body ?? {};
     if (typeof body !== "object" || Array.isArray(body))
       throw ScimError.of("invalidSyntax", "A SearchRequest must be a JSON object");
-    send(res, await h.searchAll(ctxOf(res), parseListParams(body)));
+    send(res, await h.searchAll(ctxOf(req, res), parseListParams(body)));
   });
-  r.post("/Bulk", async (req, res) => send(res, await runBulk(ctxOf(res), req.body)));
+  r.post("/Bulk", async (req, res) => send(res, await runBulk(ctxOf(req, res), req.body)));
 
   // RFC 7644 §3.11: /Me needs an authenticated end-user; a provisioning token has none.
   r.all("/Me{/*rest}", () => {

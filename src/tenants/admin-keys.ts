@@ -71,14 +71,20 @@ export async function bootstrapAdminKey(
   });
 }
 
-/** True when the bearer secret is ROSTER_ADMIN_TOKEN or an active admin key (hashes compared in constant time). */
+/** Who the bearer secret is: ROSTER_ADMIN_TOKEN or an active admin key (hashes compared in constant time); undefined otherwise. */
 export async function isAdminSecret(
   db: Knex,
   configuredTokenHash: string | undefined,
   secret: string,
-): Promise<boolean> {
+): Promise<AdminIdentity | undefined> {
   const hash = hashSecret(secret);
-  if (configuredTokenHash && sameHash(configuredTokenHash, hash)) return true;
+  if (configuredTokenHash && sameHash(configuredTokenHash, hash)) return { kind: "admin_token" };
   const row = await db("admin_keys").where({ key_hash: hash }).whereNull("revoked_at").first();
-  return !!row && sameHash(row.key_hash, hash);
+  return row && sameHash(row.key_hash, hash) ? { kind: "admin_key", id: row.id } : undefined;
+}
+
+/** Which admin credential a request used (kept on the records an auditor reads, never the secret). */
+export interface AdminIdentity {
+  kind: "admin_token" | "admin_key";
+  id?: string;
 }

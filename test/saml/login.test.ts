@@ -161,7 +161,7 @@ for (const backend of backends()) {
       const n = await ctx.deps.db.transaction((trx) =>
         revokeUserSessions(trx, acme.tenantId, userId, "deprovisioned"),
       );
-      assert.equal(n, 1);
+      assert.deepEqual(n, { sessions: 1, tokens: 0 });
       await b2.get("/sso/acme/session", 401);
     });
 

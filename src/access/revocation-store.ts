@@ -1,0 +1,173 @@
+import { type Db, dialectOf } from "../db/knex.js";
+import { parseJson, toIso } from "../db/rows.js";
+
+/** Who and what asked for a revocation, as kept on its receipt. */
+export interface RevocationOrigin {
+  requestId?: string;
+  actor?: { kind: string; id?: string };
+  requestedBy?: string;
+  reason?: string;
+}
+
+/** A revoked role as the receipt lists it. */
+export interface RevokedRole {
+  key: string;
+  source: string;
+  groupId: string | null;
+}
+
+/** A stored revocation receipt. */
+export interface RevocationRow {
+  id: string;
+  tenantId: string;
+  userId: string;
+  userName: string;
+  trigger: string;
+  origin: RevocationOrigin;
+  requestedAt: string;
+  sessionsRevokedAt: string;
+  sessionsRevoked: number;
+  tokensRevoked: number;
+  roles: RevokedRole[];
+  rolesStrippedAt: string | null;
+  triggerEventSeq: number | null;
+  revokedEventSeq: number | null;
+  reactivatedAt: string | null;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function rowToRevocation(r: any): RevocationRow {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    userId: r.user_id,
+    userName: r.user_name,
+    trigger: r.trigger,
+    origin: parseJson(r.origin, {}),
+    requestedAt: toIso(r.requested_at)!,
+    sessionsRevokedAt: toIso(r.sessions_revoked_at)!,
+    sessionsRevoked: Number(r.sessions_revoked),
+    tokensRevoked: Number(r.tokens_revoked),
+    roles: parseJson(r.roles, []),
+    rolesStrippedAt: toIso(r.roles_stripped_at),
+    triggerEventSeq: num(r.trigger_event_seq),
+    revokedEventSeq: num(r.revoked_event_seq),
+    reactivatedAt: toIso(r.reactivated_at),
+  };
+}
+
+/** Insert a receipt. */
+export async function insertRevocation(db: Db, r: RevocationRow): Promise<void> {
+  await db("revocations").insert({
+    id: r.id,
+    tenant_id: r.tenantId,
+    user_id: r.userId,
+    user_name: r.userName,
+    trigger: r.trigger,
+    origin: JSON.stringify(r.origin),
+    requested_at: r.requestedAt,
+    sessions_revoked_at: r.sessionsRevokedAt,
+    sessions_revoked: r.sessionsRevoked,
+    tokens_revoked: r.tokensRevoked,
+    roles: JSON.stringify(r.roles),
+    trigger_event_seq: r.triggerEventSeq,
+  });
+}
+
+/** One receipt of a tenant; `lock` holds it for the rest of the transaction (PostgreSQL). */
+export async function findRevocation(
+  db: Db,
+  tenantId: string,
+  id: string,
+  lock = false,
+): Promise<RevocationRow | undefined> {
+  const q = db("revocations").where({ tenant_id: tenantId, id });
+  if (lock && dialectOf(db) === "pg") q.forUpdate();
+  const row = await q.first();
+  return row ? rowToRevocation(row) : undefined;
+}
+
+/** A user's receipts, newest first. */
+export async function listRevocationsOfUser(
+  db: Db,
+  tenantId: string,
+  userId: string,
+  limit: number,
+): Promise<RevocationRow[]> {
+  const rows = await db("revocations")
+    .where({ tenant_id: tenantId, user_id: userId })
+    .orderBy([
+      { column: "requested_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ])
+    .limit(limit);
+  return rows.map(rowToRevocation);
+}
+
+/** Record that the roles step ran and which event announced it. */
+export async function markRolesStripped(
+  db: Db,
+  tenantId: string,
+  id: string,
+  at: string,
+  eventSeq: number | null,
+): Promise<void> {
+  await db("revocations")
+    .where({ tenant_id: tenantId, id })
+    .update({ roles_stripped_at: at, revoked_event_seq: eventSeq });
+}
+
+/** Close a user's open receipts: they were reactivated. */
+export async function markReactivated(db: Db, tenantId: string, userId: string, at: string): Promise<void> {
+  await db("revocations")
+    .where({ tenant_id: tenantId, user_id: userId })
+    .whereNull("reactivated_at")
+    .update({ reactivated_at: at });
+}
+
+/** Webhook deliveries of these events (the downstream acknowledgements on a receipt). */
+export async function listDeliveriesOfEvents(
+  db: Db,
+  tenantId: string,
+  eventSeqs: number[],
+): Promise<
+  Array<{
+    webhookId: string;
+    url: string;
+    eventSeq: number;
+    eventType: string;
+    state: string;
+    attempts: number;
+    lastStatus: number | null;
+    deliveredAt: string | null;
+  }>
+> {
+  if (eventSeqs.length === 0) return [];
+  // Through the tenant's endpoints, so the (webhook_id, event_seq) unique index serves it.
+  const rows = await db("webhook_deliveries as d")
+    .join("webhooks as w", "w.id", "d.webhook_id")
+    .select(
+      "d.webhook_id",
+      "w.url",
+      "d.event_seq",
+      "d.event_type",
+      "d.state",
+      "d.attempts",
+      "d.last_status",
+      "d.delivered_at",
+    )
+    .where("w.tenant_id", tenantId)
+    .whereIn("d.event_seq", eventSeqs)
+    .orderBy(["d.event_seq", "d.webhook_id"]);
+  return rows.map((r: any) => ({
+    webhookId: r.webhook_id,
+    url: r.url,
+    eventSeq: Number(r.event_seq),
+    eventType: r.event_type,
+    state: r.state,
+    attempts: Number(r.attempts),
+    lastStatus: r.last_status === null ? null : Number(r.last_status),
+    deliveredAt: toIso(r.delivered_at),
+  }));
+}

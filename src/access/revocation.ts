@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import type { ChangeOrigin } from "../directory/changes.js";
+import type { StoredEvent } from "../events/store.js";
+import { enqueueJobs } from "../jobs/catalog.js";
+import { listHeldRoles } from "../roles/store.js";
+import { findTenantById } from "../tenants/store.js";
+import * as store from "./revocation-store.js";
+import type { RevocationRow } from "./revocation-store.js";
+import { revokeUserSessions } from "./sessions.js";
+
+/** A revocation begun inside the trigger's transaction, to be recorded once its event has a sequence. */
+export type PendingRevocation = Omit<RevocationRow, "triggerEventSeq">;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Step 1 of a revocation, inside the transaction that deactivates or deletes the user: every
+ * session and OAuth token dies with the commit, so the very next request with one is refused
+ * (no cache, no window). The roles held right now are noted for the receipt and for what
+ * reactivation may restore.
+ */
+export async function beginRevocation(
+  trx: Knex.Transaction,
+  input: { tenantId: string; userId: string; userName: string; origin: ChangeOrigin; at: string },
+): Promise<PendingRevocation> {
+  const { tenantId, userId, origin, at } = input;
+  const roles = await listHeldRoles(trx, tenantId, userId);
+  const revoked = await revokeUserSessions(trx, tenantId, userId, "deprovisioned", at);
+  const { trigger, arrivedAt, ...rest } = origin;
+  return {
+    id: randomUUID(),
+    tenantId,
+    userId,
+    userName: input.userName,
+    trigger,
+    origin: rest,
+    requestedAt: arrivedAt ?? at,
+    sessionsRevokedAt: at,
+    sessionsRevoked: revoked.sessions,
+    tokensRevoked: revoked.tokens,
+    roles,
+    rolesStrippedAt: null,
+    revokedEventSeq: null,
+    reactivatedAt: null,
+  };
+}
+
+/**
+ * Still inside the trigger's transaction, after its events are recorded: store the receipt and
+ * enqueue the urgent revoke-access job (roles, `access.revoked`, webhooks). Under the `delete`
+ * policy a deactivated user's purge is scheduled for the end of the grace period.
+ */
+export async function recordRevocation(
+  trx: Knex.Transaction,
+  pending: PendingRevocation,
+  events: StoredEvent[],
+  now: Date,
+): Promise<void> {
+  const trigger = events.find((e) => e.type === "user.deactivated" || e.type === "user.deleted");
+  await store.insertRevocation(trx, { ...pending, triggerEventSeq: trigger?.seq ?? null });
+  const { tenantId, userId, id } = pending;
+  const jobs: Parameters<typeof enqueueJobs>[1] = [
+    {
+      name: "revoke-access",
+      tenantId,
+      payload: { revocationId: id },
+      dedupeKey: `revoke-access/${tenantId}/${id}`,
+    },
+  ];
+  if (trigger?.type === "user.deactivated") {
+    const settings = (await findTenantById(trx, tenantId))?.settings;
+    if (settings?.deprovisionPolicy === "delete")
+      jobs.push({
+        name: "purge-deprovisioned",
+        tenantId,
+        payload: { userId, revocationId: id },
+        dedupeKey: `purge-deprovisioned/${tenantId}/${userId}`,
+        runAt: new Date(now.getTime() + settings.deleteGraceDays * DAY_MS),
+      });
+  }
+  await enqueueJobs(trx, jobs, now);
+}
+
+/** Reactivation closes the user's open receipts (old sessions stay dead; roles come back by recomputation). */
+export async function closeRevocations(trx: Knex.Transaction, tenantId: string, userId: string, at: string) {
+  await store.markReactivated(trx, tenantId, userId, at);
+}
