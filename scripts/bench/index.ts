@@ -6,7 +6,12 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
-const BENCHES: Record<string, string[]> = { scim: ["10000", "100000"], roles: [], saml: ["1000", "100000"] };
+const BENCHES: Record<string, string[]> = {
+  scim: ["10000", "100000"],
+  roles: [],
+  saml: ["1000", "100000"],
+  revocation: ["1000", "100000"],
+};
 const [only, ...args] = process.argv.slice(2);
 const selected = only ? { [only]: args.length ? args : (BENCHES[only] ?? []) } : BENCHES;
 for (const [name, benchArgs] of Object.entries(selected)) {
