@@ -57,23 +57,23 @@ export async function findSession(db: Db, tenantId: string, id: string): Promise
   return row ? rowToSession(row) : undefined;
 }
 
-/** Mark one session revoked (and the OAuth tokens issued under it); returns sessions changed. */
+/** Mark one session revoked, and the OAuth tokens issued under it. */
 export async function revokeSessionRow(
   db: Db,
   tenantId: string,
   id: string,
   reason: string,
   at: string,
-): Promise<number> {
-  const n = await db("sessions")
+): Promise<RevokedCounts> {
+  const sessions = await db("sessions")
     .where({ tenant_id: tenantId, id })
     .whereNull("revoked_at")
     .update({ revoked_at: at, revoked_reason: reason });
-  await db("oauth_tokens")
+  const tokens = await db("oauth_tokens")
     .where({ tenant_id: tenantId, session_id: id })
     .whereNull("revoked_at")
     .update({ revoked_at: at, revoked_reason: reason });
-  return n;
+  return { sessions, tokens };
 }
 
 /** What a revocation ended. */

@@ -192,7 +192,7 @@ export async function revokeSessionsByAdmin(
       const s = await sessions.findSession(trx, tenant.id, target.sessionId);
       if (!s) throw new AppError(404, "SESSION_NOT_FOUND", `Session '${target.sessionId}' not found`);
       userId = s.userId;
-      counts = { sessions: await sessions.revokeSessionRow(trx, tenant.id, s.id, "admin", at), tokens: 0 };
+      counts = await sessions.revokeSessionRow(trx, tenant.id, s.id, "admin", at);
     } else if (userId) {
       if (!(await findUserById(trx, tenant.id, userId))) throw directoryErrors.userNotFound(userId);
       counts = await sessions.revokeUserSessionRows(trx, tenant.id, userId, "admin", at);

@@ -392,6 +392,12 @@ for (const v of variants()) {
       );
       assert.equal(ev.length, 1);
       assert.equal(ev[0].data.actor.kind, "admin_token");
+      // One session by id: it and the OAuth tokens issued under it.
+      const w = await loggedInUser("single@acme.test");
+      const [sid] = (await t.a.get(`${acme}/sessions?userId=${w.userId}`).expect(200)).body.sessions;
+      const one = await t.a.delete(`${acme}/sessions/${sid.id}`).expect(200);
+      assert.deepEqual(one.body.revoked, { sessions: 1, tokens: 1 });
+      await assertAccessEnded(w);
       // Another tenant's session is not this tenant's to list or end.
       const other = await t.a.get(`/admin/v1/tenants/other/sessions?state=all`).expect(200);
       assert.equal(other.body.sessions.length, 0);
