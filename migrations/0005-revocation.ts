@@ -21,7 +21,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string("sessions_revoked_at", 32).notNullable();
     t.integer("sessions_revoked").notNullable();
     t.integer("tokens_revoked").notNullable();
-    // The roles held when access ended (JSON [{ key, source }]): what reactivation may restore.
+    // JSON [{ key, source, groupId }]: the roles held when access ended, then (once the job ran)
+    // those it really took — a user reactivated in between keeps what still applies.
     t.text("roles").notNullable();
     t.string("roles_stripped_at", 32);
     // Event sequence numbers whose webhook deliveries are the downstream acknowledgements.

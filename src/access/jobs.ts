@@ -5,6 +5,7 @@ import { AppError, ScimError } from "../http/errors.js";
 import type { JobRegistry } from "../jobs/registry.js";
 import type { JobContext } from "../jobs/types.js";
 import { ensureDefaultRoles } from "../roles/defaults.js";
+import { listHeldRoles } from "../roles/store.js";
 import { syncBatch } from "../roles/sync.js";
 import { findTenantById } from "../tenants/store.js";
 import * as store from "./revocation-store.js";
@@ -28,6 +29,10 @@ export async function finishRevocation(
     if (!r || r.rolesStrippedAt) return;
     const at = ctx.now().toISOString();
     await syncBatch(trx, tenantId, [r.userId], at);
+    // What was really taken: held when access ended and not held now. A user reactivated before
+    // this ran keeps what still applies, and downstream must not hear it was revoked.
+    const still = new Set((await listHeldRoles(trx, tenantId, r.userId)).map((h) => h.key));
+    const stripped = r.roles.filter((h) => !still.has(h.key));
     const changes = new ChangeSet().add("access.revoked", {
       userId: r.userId,
       userName: r.userName,
@@ -37,10 +42,10 @@ export async function finishRevocation(
       requestedAt: r.requestedAt,
       sessionsRevoked: r.sessionsRevoked,
       tokensRevoked: r.tokensRevoked,
-      roles: r.roles.map((role) => role.key).filter((k, i, all) => all.indexOf(k) === i),
+      roles: [...new Set(stripped.map((h) => h.key))],
     });
     const [event] = await commitChanges(trx, tenantId, changes, at);
-    await store.markRolesStripped(trx, tenantId, r.id, at, event?.seq ?? null);
+    await store.markRolesStripped(trx, tenantId, r.id, { at, roles: stripped, eventSeq: event?.seq ?? null });
   });
 }
 

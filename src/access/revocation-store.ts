@@ -105,17 +105,20 @@ export async function listRevocationsOfUser(
   return rows.map(rowToRevocation);
 }
 
-/** Record that the roles step ran and which event announced it. */
+/** Record that the roles step ran, the roles it really took, and the event that announced it. */
 export async function markRolesStripped(
   db: Db,
   tenantId: string,
   id: string,
-  at: string,
-  eventSeq: number | null,
+  step: { at: string; roles: RevokedRole[]; eventSeq: number | null },
 ): Promise<void> {
   await db("revocations")
     .where({ tenant_id: tenantId, id })
-    .update({ roles_stripped_at: at, revoked_event_seq: eventSeq });
+    .update({
+      roles_stripped_at: step.at,
+      roles: JSON.stringify(step.roles),
+      revoked_event_seq: step.eventSeq,
+    });
 }
 
 /** Close a user's open receipts: they were reactivated. */

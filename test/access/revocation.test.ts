@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { eventually, patchOp, type TestContext, createTestContext } from "../helpers/context.js";
+import { finishRevocation } from "../../src/access/jobs.js";
+import { syncUserRoles } from "../../src/roles/sync.js";
+import { backends, createTestContext, eventually, patchOp, type TestContext } from "../helpers/context.js";
 import { startReceiver } from "../events/receiver.js";
 import { tenant, variants } from "../roles/helpers.js";
 import { authnRequestOf, Browser, setupSso, type SsoTenant } from "../saml/sso-helpers.js";
@@ -425,6 +427,51 @@ for (const v of variants()) {
       assert.equal(r.trigger, "policy.delete");
       assert.equal(r.actor.kind, "system");
       await t.a.patch(acme, { settings: { deprovisionPolicy: "suspend" } }).expect(200);
+    });
+  });
+}
+
+for (const backend of backends()) {
+  describe(`revoke-access job ordering [${backend.name}]`, () => {
+    let ctx: TestContext;
+    before(async () => {
+      // No driver: the test runs the jobs itself, in the order it wants.
+      ctx = await createTestContext(backend);
+    });
+    after(async () => ctx.close());
+
+    it("reactivated before the job ran: roles that still apply stay and access.revoked names none", async () => {
+      const t = await tenant(ctx, "order");
+      const g = await t.group("Staff");
+      await t.a.post(`${t.base}/role-mappings`, { groupId: g, role: "admin" }).expect(201);
+      const userId = await t.user("ann@order.test");
+      await t.scim
+        .patch(`/Groups/${g}`, patchOp({ op: "add", path: "members", value: [{ value: userId }] }))
+        .expect(204);
+      await syncUserRoles(ctx.deps, t.tenantId, [userId]);
+      await t.scim
+        .patch(`/Users/${userId}`, patchOp({ op: "replace", path: "active", value: false }))
+        .expect(200);
+      await t.scim
+        .patch(`/Users/${userId}`, patchOp({ op: "replace", path: "active", value: true }))
+        .expect(200);
+      await syncUserRoles(ctx.deps, t.tenantId, [userId]);
+      const [pending] = (await t.a.get(`${t.base}/users/${userId}/revocations`).expect(200)).body.revocations;
+      assert.equal(pending.status, "in_progress");
+      assert.deepEqual(
+        pending.roles.map((r: any) => r.key),
+        ["admin"],
+      );
+      await finishRevocation(ctx.deps, t.tenantId, pending.id);
+      await finishRevocation(ctx.deps, t.tenantId, pending.id); // a retry finds it done
+      assert.equal(await t.keys(userId), "admin");
+      const announced = await t.events("access.revoked");
+      assert.equal(announced.length, 1);
+      assert.deepEqual(announced[0].data.roles, []);
+      const [done] = (await t.a.get(`${t.base}/users/${userId}/revocations`).expect(200)).body.revocations;
+      assert.deepEqual(done.roles, []);
+      assert.ok(done.reactivatedAt && done.rolesStrippedAt);
+      assert.equal((await t.events("role.revoked")).length, 0);
     });
   });
 }
