@@ -1,17 +1,20 @@
+import http from "node:http";
+import https from "node:https";
+import { isIP } from "node:net";
 import type { Knex } from "knex";
+import { isPrivateAddress, publicOnlyLookup } from "../http/network.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobContext } from "../jobs/types.js";
 import { findTenantById } from "../tenants/store.js";
 import type { DeliverPayload } from "./outbox.js";
 import { signatureHeader } from "./signature.js";
 import { envelope, findEvent } from "./store.js";
-import { assertWebhookUrl } from "./url-guard.js";
 import * as store from "./webhooks-store.js";
 import type { Delivery, Webhook } from "./webhooks-store.js";
 
 /** Delivery options (the operator's). */
 export interface DeliverOptions {
-  /** undefined: the URL was checked when saved, do not re-resolve per delivery. */
+  /** false: refuse internal addresses as each delivery connects; true: allow them (development). */
   allowPrivateNetwork?: boolean;
   timeoutMs?: number;
 }
@@ -29,26 +32,60 @@ export function deliveryBackoffMs(attempt: number): number {
   return Math.round(exp * (0.5 + Math.random() * 0.5));
 }
 
-/** POST the event; resolves with the HTTP status, or throws on a network error or timeout. */
-async function post(hook: Webhook, body: string, now: Date, timeoutMs: number): Promise<number> {
+// Keep-alive pools for deliveries: a busy endpoint reuses its connections.
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, maxSockets: 32 }),
+  "https:": new https.Agent({ keepAlive: true, maxSockets: 32 }),
+};
+
+/**
+ * POST the event; resolves with the HTTP status, or rejects on a network error or timeout.
+ * Unless private networks are allowed, the address is checked as it is connected to (a host
+ * re-resolving to an internal address since the URL was saved is refused, DNS rebinding
+ * included), and redirects are never followed (they could point anywhere).
+ */
+function post(hook: Webhook, body: string, now: Date, opts: DeliverOptions): Promise<number> {
+  const url = new URL(hook.url);
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   const t = Math.floor(now.getTime() / 1000);
   const secrets = [hook.secret];
   if (hook.previousSecret && hook.previousExpiresAt && new Date(hook.previousExpiresAt) > now)
     secrets.push(hook.previousSecret);
-  const res = await fetch(hook.url, {
-    method: "POST",
-    body,
-    // Never follow a redirect: it could point at an internal address the URL check refused.
-    redirect: "manual",
-    signal: AbortSignal.timeout(timeoutMs),
-    headers: {
-      "content-type": "application/json",
-      "user-agent": "Roster-Webhooks/1",
-      "roster-signature": signatureHeader(secrets, t, body),
-    },
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const guarded = opts.allowPrivateNetwork === false;
+  if (guarded && isIP(host) && isPrivateAddress(host))
+    return Promise.reject(new Error(`${host} is a private or loopback address`));
+  const client = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      url,
+      {
+        method: "POST",
+        agent: agents[url.protocol as keyof typeof agents],
+        ...(guarded ? { lookup: publicOnlyLookup as never } : {}),
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          "user-agent": "Roster-Webhooks/1",
+          "roster-signature": signatureHeader(secrets, t, body),
+        },
+      },
+      (res) => {
+        res.resume(); // the answer's body is not read, only its status
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve(res.statusCode ?? 0);
+        });
+        res.on("error", reject);
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end(body);
   });
-  await res.body?.cancel().catch(() => {});
-  return res.status;
 }
 
 /** Send one delivery once and record the outcome; true when the receiver took it (2xx). */
@@ -67,8 +104,7 @@ async function attempt(
   let status: number | null = null;
   let error: string | null = null;
   try {
-    if (opts.allowPrivateNetwork !== undefined) await assertWebhookUrl(hook.url, opts.allowPrivateNetwork);
-    status = await post(hook, body, now, opts.timeoutMs ?? 10_000);
+    status = await post(hook, body, now, opts);
     if (status < 200 || status >= 300) error = `HTTP ${status}`;
   } catch (err) {
     error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -3,9 +3,9 @@ import { type DeliverOptions, deliverHandler } from "./deliver.js";
 import type { DeliverPayload } from "./outbox.js";
 
 /**
- * Register the events capability's jobs (webhook delivery). Pass the operator's
- * `allowPrivateNetwork` to re-check each endpoint's address at delivery time too (DNS may
- * change after the URL was accepted); without it the check happens when the URL is saved.
+ * Register the events capability's jobs (webhook delivery). The operator's
+ * `allowPrivateNetwork: false` re-checks each endpoint's address as every delivery connects
+ * (DNS may change after the URL was accepted); the URL is also checked when saved.
  */
 export function registerEventJobs(jobs: JobRegistry, opts: DeliverOptions = {}): void {
   jobs.define<DeliverPayload>({

@@ -1,3 +1,4 @@
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP } from "node:net";
 
 // Shared by webhook URL checks and IdP metadata fetching: one list of addresses never to reach.
@@ -36,4 +37,31 @@ export function isPrivateAddress(ip: string): boolean {
   const family = isIP(ip);
   if (family === 0) return true;
   return blocked.check(ip, family === 4 ? "ipv4" : "ipv6");
+}
+
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/**
+ * A DNS lookup for http(s).request's `lookup` option that refuses private addresses at connect
+ * time: the address checked is the address connected to, so a hostname that resolves (or
+ * re-resolves, DNS rebinding) to 127.0.0.1 or 169.254.169.254 is never contacted. Node skips
+ * `lookup` for IP-literal hosts: check those with isPrivateAddress first.
+ */
+export function publicOnlyLookup(hostname: string, options: object, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, "");
+    const list = addresses as LookupAddress[];
+    const bad = list.find((a) => isPrivateAddress(a.address));
+    if (bad || list.length === 0) {
+      const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private address`);
+      e.code = "EPRIVATE";
+      return callback(e, "");
+    }
+    if ((options as { all?: boolean }).all) return callback(null, list);
+    callback(null, list[0].address, list[0].family);
+  });
 }

@@ -1,8 +1,7 @@
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
-import { isPrivateAddress } from "../http/network.js";
+import { isPrivateAddress, publicOnlyLookup } from "../http/network.js";
 import { fieldError } from "./certificates.js";
 
 /** Limits for fetching IdP metadata. */
@@ -11,31 +10,6 @@ export interface FetchOptions {
   timeoutMs?: number;
   maxBytes?: number;
   maxRedirects?: number;
-}
-
-type LookupCallback = (
-  err: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
-
-/**
- * A DNS lookup that refuses private addresses at connect time, so a hostname that resolves (or
- * re-resolves, DNS rebinding) to 127.0.0.1 or 169.254.169.254 is never contacted.
- */
-function publicOnlyLookup(hostname: string, options: object, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, "");
-    const list = addresses as LookupAddress[];
-    const bad = list.find((a) => isPrivateAddress(a.address));
-    if (bad || list.length === 0) {
-      const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private address`);
-      e.code = "EPRIVATE";
-      return callback(e, "");
-    }
-    if ((options as { all?: boolean }).all) return callback(null, list);
-    callback(null, list[0].address, list[0].family);
-  });
 }
 
 /**
