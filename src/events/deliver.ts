@@ -5,12 +5,11 @@ import type { Knex } from "knex";
 import { isPrivateAddress, publicOnlyLookup } from "../http/network.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobContext } from "../jobs/types.js";
-import { findTenantById } from "../tenants/store.js";
 import type { DeliverPayload } from "./outbox.js";
 import { signatureHeader } from "./signature.js";
-import { envelope, findEvent } from "./store.js";
+import { envelope } from "./store.js";
 import * as store from "./webhooks-store.js";
-import type { Delivery, Webhook } from "./webhooks-store.js";
+import type { PendingDelivery, Webhook } from "./webhooks-store.js";
 
 /** Delivery options (the operator's). */
 export interface DeliverOptions {
@@ -24,7 +23,11 @@ export const RETRY_WINDOW_MS = 24 * 3600_000;
 const MIN_ATTEMPTS = 8;
 /** Deliveries sent per job run before it yields to other streams. */
 const PER_RUN = 50;
+/** Deliveries read per query. */
+const BATCH = 10;
 const LEASE_MS = 2 * 60_000;
+/** When another run holds the stream: look again this soon. */
+const BUSY_RETRY_MS = 250;
 
 /** Delay before retry `attempt` (1-based): 10 s · 2^(n-1), capped at 1 h, scaled by a random 50–100%. */
 export function deliveryBackoffMs(attempt: number): number {
@@ -88,18 +91,24 @@ function post(hook: Webhook, body: string, now: Date, opts: DeliverOptions): Pro
   });
 }
 
-/** Send one delivery once and record the outcome; true when the receiver took it (2xx). */
+/**
+ * Send one delivery once and record the outcome. Returns when to look at the stream again:
+ * undefined when the receiver took it (2xx) or it gave up, else the retry time.
+ */
 async function attempt(
   db: Knex,
   hook: Webhook,
-  d: Delivery,
+  d: PendingDelivery,
   slug: string,
   ctx: JobContext,
   opts: DeliverOptions,
-): Promise<boolean> {
+): Promise<Date | undefined> {
   const now = ctx.now();
-  const event = await findEvent(db, d.tenantId, d.eventSeq);
-  const body = JSON.stringify(event ? envelope(event, slug) : { id: String(d.eventSeq), type: d.eventType });
+  const body = JSON.stringify(
+    d.event
+      ? envelope({ tenantId: d.tenantId, ...d.event }, slug)
+      : { id: String(d.eventSeq), type: d.eventType },
+  );
   const started = performance.now();
   let status: number | null = null;
   let error: string | null = null;
@@ -135,7 +144,7 @@ async function attempt(
   );
   if (!ok)
     ctx.logger.info({ deliveryId: d.id, attempts, status, err: error, giveUp }, "webhook delivery failed");
-  return ok || giveUp;
+  return ok || giveUp ? undefined : next;
 }
 
 /** Run this stream's job again at `at` (coalesced with a pending one). */
@@ -159,38 +168,51 @@ async function scheduleStream(db: Knex, tenantId: string, p: DeliverPayload, at:
 
 /**
  * The deliver-webhook handler: holding the (endpoint, stream) lease, send the stream's pending
- * deliveries oldest event first; a failure stops the stream (later events of that user wait, so
- * order holds) and schedules a retry with backoff, for at least 24 hours.
+ * deliveries oldest event first, reading them (with their events) a batch at a time and reading
+ * again until none is left, so deliveries that commit meanwhile leave in this run. A failure
+ * stops the stream (later events of that user wait, so order holds) and schedules a retry with
+ * backoff, for at least 24 hours.
  */
 export function deliverHandler(opts: DeliverOptions) {
   return async (p: DeliverPayload, ctx: JobContext): Promise<void> => {
     const { db } = ctx;
     const tenantId = ctx.tenantId;
     if (!tenantId) return;
-    const hook = await store.findWebhook(db, tenantId, p.webhookId);
-    const tenant = await findTenantById(db, tenantId);
-    if (!hook || !tenant || !hook.active) return;
+    const found = await store.findWebhookForDelivery(db, tenantId, p.webhookId);
+    if (!found?.hook.active) return;
+    const { hook, slug } = found;
     const lease = () => new Date(ctx.now().getTime() + LEASE_MS).toISOString();
     if (!(await store.takeStreamLease(db, hook.id, p.stream, ctx.now().toISOString(), lease()))) {
-      // Another worker sends this stream now; look again shortly in case it just finished.
-      await scheduleStream(db, tenantId, p, new Date(ctx.now().getTime() + 1000), ctx.now());
+      // Another run sends this stream now and reads it again before letting go; look shortly
+      // after in case a delivery committed just as it finished.
+      await scheduleStream(db, tenantId, p, new Date(ctx.now().getTime() + BUSY_RETRY_MS), ctx.now());
       return;
     }
+    let extended = Date.now();
     try {
-      for (let sent = 0; ; sent++) {
-        const d = await store.nextPendingDelivery(db, hook.id, p.stream);
-        if (!d) return;
-        const due = new Date(d.nextAttemptAt);
-        if (sent >= PER_RUN || due > ctx.now()) {
-          await scheduleStream(db, tenantId, p, sent >= PER_RUN ? ctx.now() : due, ctx.now());
-          return;
+      for (let sent = 0; ; ) {
+        const batch = await store.pendingDeliveries(db, hook.id, p.stream, Math.min(BATCH, PER_RUN - sent));
+        if (batch.length === 0) return;
+        for (const d of batch) {
+          const due = new Date(d.nextAttemptAt);
+          if (due > ctx.now()) {
+            await scheduleStream(db, tenantId, p, due, ctx.now());
+            return;
+          }
+          const retryAt = await attempt(db, hook, d, slug, ctx, opts);
+          if (retryAt) {
+            await scheduleStream(db, tenantId, p, retryAt, ctx.now());
+            return;
+          }
+          if (++sent >= PER_RUN) {
+            await scheduleStream(db, tenantId, p, ctx.now(), ctx.now());
+            return;
+          }
+          if (Date.now() - extended > LEASE_MS / 4) {
+            await store.extendStreamLease(db, hook.id, p.stream, lease());
+            extended = Date.now();
+          }
         }
-        if (!(await attempt(db, hook, d, tenant.slug, ctx, opts))) {
-          const failed = (await store.findDelivery(db, tenantId, hook.id, d.id))!;
-          await scheduleStream(db, tenantId, p, new Date(failed.nextAttemptAt), ctx.now());
-          return;
-        }
-        await store.extendStreamLease(db, hook.id, p.stream, lease());
       }
     } finally {
       await store.releaseStreamLease(db, hook.id, p.stream);

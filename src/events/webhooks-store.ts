@@ -117,6 +117,20 @@ export async function findWebhook(db: Db, tenantId: string, id: string): Promise
   return row ? rowToWebhook(row) : undefined;
 }
 
+/** An endpoint with its tenant's slug (what a delivery needs), or undefined. */
+export async function findWebhookForDelivery(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<{ hook: Webhook; slug: string } | undefined> {
+  const row = await db("webhooks as w")
+    .join("tenants as t", "t.id", "w.tenant_id")
+    .select("w.*", "t.slug as tenant_slug")
+    .where({ "w.tenant_id": tenantId, "w.id": id })
+    .first();
+  return row ? { hook: rowToWebhook(row), slug: row.tenant_slug } : undefined;
+}
+
 /** Delete an endpoint (its deliveries cascade); returns rows deleted. */
 export async function deleteWebhookRow(db: Db, tenantId: string, id: string): Promise<number> {
   return db("webhooks").where({ tenant_id: tenantId, id }).delete();
@@ -147,20 +161,44 @@ export async function insertDeliveries(
   }
 }
 
-/** The oldest pending delivery of a stream (per-endpoint, per-user order), or undefined. */
-export async function nextPendingDelivery(
+/** A pending delivery with the event it carries (undefined when the event row is gone). */
+export type PendingDelivery = Delivery & {
+  event?: { seq: number; type: string; data: Record<string, unknown>; createdAt: string };
+};
+
+/**
+ * Up to `limit` pending deliveries of a stream, oldest event first (per-endpoint, per-user
+ * order), each with its event: one query for what used to be two per delivery.
+ */
+export async function pendingDeliveries(
   db: Db,
   webhookId: string,
   stream: string,
-): Promise<Delivery | undefined> {
-  const row = await db("webhook_deliveries")
-    .where({ webhook_id: webhookId, stream, state: "pending" })
-    .orderBy("event_seq")
-    .first();
-  return row ? rowToDelivery(row) : undefined;
+  limit: number,
+): Promise<PendingDelivery[]> {
+  const rows = await db("webhook_deliveries as d")
+    .leftJoin("events as e", (j) =>
+      j.on("e.tenant_id", "=", "d.tenant_id").andOn("e.seq", "=", "d.event_seq"),
+    )
+    .select("d.*", "e.type as e_type", "e.data as e_data", "e.created_at as e_created_at")
+    .where({ "d.webhook_id": webhookId, "d.stream": stream, "d.state": "pending" })
+    .orderBy("d.event_seq")
+    .limit(limit);
+  return rows.map((r: any) => ({
+    ...rowToDelivery(r),
+    event:
+      r.e_type === null || r.e_type === undefined
+        ? undefined
+        : {
+            seq: Number(r.event_seq),
+            type: r.e_type,
+            data: parseJson(r.e_data, {}),
+            createdAt: toIso(r.e_created_at)!,
+          },
+  }));
 }
 
-/** Record an attempt and the delivery's new state. */
+/** Record an attempt and the delivery's new state, in one transaction (one commit). */
 export async function recordAttempt(
   db: Db,
   d: Pick<
@@ -169,22 +207,24 @@ export async function recordAttempt(
   >,
   attempt: DeliveryAttempt,
 ): Promise<void> {
-  await db("webhook_deliveries")
-    .where({ id: d.id })
-    .update({
-      state: d.state,
-      attempts: d.attempts,
-      next_attempt_at: d.nextAttemptAt,
-      last_status: d.lastStatus,
-      last_error: d.lastError?.slice(0, 2000) ?? null,
-      delivered_at: d.deliveredAt,
+  await db.transaction(async (trx) => {
+    await trx("webhook_deliveries")
+      .where({ id: d.id })
+      .update({
+        state: d.state,
+        attempts: d.attempts,
+        next_attempt_at: d.nextAttemptAt,
+        last_status: d.lastStatus,
+        last_error: d.lastError?.slice(0, 2000) ?? null,
+        delivered_at: d.deliveredAt,
+      });
+    await trx("webhook_attempts").insert({
+      delivery_id: attempt.deliveryId,
+      at: attempt.at,
+      status: attempt.status,
+      error: attempt.error?.slice(0, 2000) ?? null,
+      duration_ms: attempt.durationMs,
     });
-  await db("webhook_attempts").insert({
-    delivery_id: attempt.deliveryId,
-    at: attempt.at,
-    status: attempt.status,
-    error: attempt.error?.slice(0, 2000) ?? null,
-    duration_ms: attempt.durationMs,
   });
 }
 
@@ -252,15 +292,18 @@ export async function takeStreamLease(
   now: string,
   leaseUntil: string,
 ): Promise<boolean> {
+  const take = () =>
+    db("webhook_streams")
+      .where({ webhook_id: webhookId, stream })
+      .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<", now))
+      .update({ locked_until: leaseUntil });
+  if ((await take()) > 0) return true;
+  // The stream's first delivery creates its row (one write per delivery otherwise).
   await db("webhook_streams")
     .insert({ webhook_id: webhookId, stream, locked_until: null })
     .onConflict(["webhook_id", "stream"])
     .ignore();
-  const n = await db("webhook_streams")
-    .where({ webhook_id: webhookId, stream })
-    .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<", now))
-    .update({ locked_until: leaseUntil });
-  return n > 0;
+  return (await take()) > 0;
 }
 
 /** Extend a held lease. */
