@@ -31,8 +31,13 @@ const nul = () => Buffer.from([0x05, 0x00]);
 const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, "utf8"));
 const explicit = (n: number, body: Buffer) => tlv(0xa0 + n, body);
 
+// X.690 §8.3.2: the shortest two's-complement form. A redundant leading zero byte is invalid
+// DER, and OpenSSL refuses the whole certificate.
 function integer(bytes: Buffer): Buffer {
-  const body = bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0 && !(bytes[start + 1] & 0x80)) start++;
+  const trimmed = bytes.subarray(start);
+  const body = trimmed[0] & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
   return tlv(0x02, body);
 }
 
@@ -74,8 +79,9 @@ export function selfSignedCertificate(
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + 10 * 365 * 86_400_000);
   const name = seq(set(seq(oid(COMMON_NAME), utf8(opts.commonName))));
+  // RFC 5280 §4.1.2.2: a positive serial of at most 20 octets; the top bits fixed so it keeps 16.
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
