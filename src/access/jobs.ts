@@ -5,7 +5,7 @@ import { AppError, ScimError } from "../http/errors.js";
 import type { JobRegistry } from "../jobs/registry.js";
 import type { JobContext } from "../jobs/types.js";
 import { ensureDefaultRoles } from "../roles/defaults.js";
-import { listHeldRoles } from "../roles/store.js";
+import { listHeldRoles, lockUsers } from "../roles/store.js";
 import { syncBatch } from "../roles/sync.js";
 import { findTenantById } from "../tenants/store.js";
 import * as store from "./revocation-store.js";
@@ -24,7 +24,12 @@ export async function finishRevocation(
   revocationId: string,
 ) {
   await ensureDefaultRoles(ctx.db, tenantId, ctx.now());
+  const first = await store.findRevocation(ctx.db, tenantId, revocationId);
+  if (!first || first.rolesStrippedAt) return;
   await ctx.db.transaction(async (trx) => {
+    // Lock order user → receipt → tenant, as the SCIM write that reactivates takes them (a
+    // receipt locked first deadlocks against it on PostgreSQL).
+    await lockUsers(trx, tenantId, [first.userId]);
     const r = await store.findRevocation(trx, tenantId, revocationId, true);
     if (!r || r.rolesStrippedAt) return;
     const at = ctx.now().toISOString();

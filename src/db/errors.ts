@@ -19,3 +19,12 @@ export function isForeignKeyViolation(err: unknown): boolean {
     /FOREIGN KEY/i.test(e.message ?? "")
   );
 }
+
+/**
+ * A PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was rolled
+ * back whole and may simply run again.
+ */
+export function isRetryableConflict(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === "40P01" || code === "40001";
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { beginRevocation, closeRevocations, recordRevocation } from "../access/revocation.js";
-import { isUniqueViolation } from "../db/errors.js";
+import { isRetryableConflict, isUniqueViolation } from "../db/errors.js";
 import { type ChangeOrigin, ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
 import { removeFromAllGroups } from "./groups-store.js";
@@ -100,7 +100,8 @@ export function docOf(user: UserRow): UserDoc {
 /**
  * Read-modify-write of one user: `mutate` gets the current document and returns the new one.
  * `ifVersions` (from If-Match) makes a stale write a 412; without it a concurrent writer causes
- * a re-read and retry, so two PATCHes never overwrite each other. Unchanged → no write, no event.
+ * a re-read and retry (as does a PostgreSQL deadlock), so two PATCHes never overwrite each other.
+ * Unchanged → no write, no event.
  * Deactivation revokes every session and token in the same transaction (see src/access).
  */
 export async function updateUser(
@@ -141,7 +142,11 @@ export async function updateUser(
         if (revocation) await recordRevocation(trx, revocation, events, deps.now());
         return next;
       })
-      .catch((err) => mapUniqueViolation(err, attempted));
+      .catch((err) => {
+        // PostgreSQL chose this transaction as a deadlock victim: it rolled back whole, run it again.
+        if (isRetryableConflict(err) && attempt < 4) return undefined;
+        return mapUniqueViolation(err, attempted);
+      });
     if (result) return result;
   }
   throw directoryErrors.conflictRetry();
