@@ -149,19 +149,38 @@ async function claimFairly(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
 
 async function claimOldest(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   const at = opts.now.toISOString();
-  const skipLocked = dialectOf(db) === "pg" ? " for update skip locked" : "";
-  const queueList = opts.queues.map(() => "?").join(", ");
-  const leased = opts.state === "running" ? "'running'" : "'relayed'";
+  const lock = dialectOf(db) === "pg" ? " for update skip locked" : "";
+  const q = opts.queues.map(() => "?").join(", ");
+  const leased = opts.state === "running" ? "running" : "relayed";
+  // Two index range scans (due pending jobs; leases that ran out), each bounded, merged by id.
+  // As one OR it walked every row of the queue, done jobs included: a claim cost grew with
+  // history (2 ms on an idle queue of 2,000 done jobs, three queues polled every 25 ms).
   const rows = await db.raw(
-    `update jobs set state = ?, locked_until = ?, updated_at = ?,
+    `with picked(id) as (
+       select id from (select id from jobs where state = 'pending' and queue in (${q}) and run_at <= ?
+         order by id limit ?${lock}) due
+       union all
+       select id from (select id from jobs where state = ? and queue in (${q}) and locked_until < ?
+         order by id limit ?${lock}) expired
+     )
+     update jobs set state = ?, locked_until = ?, updated_at = ?,
        attempts = case when ? = 'running' then attempts + 1 else attempts end
-     where id in (
-       select id from jobs
-       where queue in (${queueList})
-         and ((state = 'pending' and run_at <= ?) or (state = ${leased} and locked_until < ?))
-       order by id limit ?${skipLocked})
+     where id in (select id from picked order by id limit ?)
      returning *`,
-    [opts.state, opts.leaseUntil.toISOString(), at, opts.state, ...opts.queues, at, at, opts.limit],
+    [
+      ...opts.queues,
+      at,
+      opts.limit,
+      leased,
+      ...opts.queues,
+      at,
+      opts.limit,
+      opts.state,
+      opts.leaseUntil.toISOString(),
+      at,
+      opts.state,
+      opts.limit,
+    ],
   );
   return listOf(rows).map(rowToJob);
 }
