@@ -30,6 +30,8 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger("revoked_event_seq");
     t.string("reactivated_at", 32);
     t.index(["tenant_id", "user_id", "requested_at"], "revocations_user");
+    // The revoke-access job finds a tenant's open receipts.
+    t.index(["tenant_id", "roles_stripped_at", "requested_at"], "revocations_open");
   });
   // The admin's tenant-wide session list pages newest first.
   await knex.schema.alterTable("sessions", (t) => {

@@ -10,48 +10,66 @@ import { syncBatch } from "../roles/sync.js";
 import { findTenantById } from "../tenants/store.js";
 import * as store from "./revocation-store.js";
 
+/** Receipts finished per transaction. */
+export const REVOKE_BATCH = 100;
+
 /**
- * Step 2 of a revocation (urgent queue, ahead of every role recomputation): strip the user's
- * roles from current state (`role.revoked` for each), announce `access.revoked` with what was
- * revoked (webhooks carry it downstream) and stamp the receipt — all in one transaction, so a
- * retry after a crash either finds it done or does all of it. A user reactivated meanwhile is
- * recomputed like any other (roles that still apply come back); the announcement still goes
- * out, because the sessions did end.
+ * Step 2 of revocation (urgent queue, ahead of every role recomputation), for every open
+ * receipt of a tenant, a batch per transaction: strip the users' roles from current state
+ * (`role.revoked` for each), announce `access.revoked` with what was taken (webhooks carry it
+ * downstream) and stamp the receipts. One transaction per batch, so a retry after a crash finds
+ * a receipt either done or untouched. A user reactivated meanwhile is recomputed like any other
+ * (roles that still apply stay, and are not announced as revoked); the announcement still goes
+ * out, because the sessions did end. Returns the receipts finished.
  */
-export async function finishRevocation(
+export async function finishRevocations(
   ctx: Pick<JobContext, "db" | "now">,
   tenantId: string,
-  revocationId: string,
-) {
+): Promise<number> {
   await ensureDefaultRoles(ctx.db, tenantId, ctx.now());
-  const first = await store.findRevocation(ctx.db, tenantId, revocationId);
-  if (!first || first.rolesStrippedAt) return;
-  await ctx.db.transaction(async (trx) => {
-    // Lock order user → receipt → tenant, as the SCIM write that reactivates takes them (a
-    // receipt locked first deadlocks against it on PostgreSQL).
-    await lockUsers(trx, tenantId, [first.userId]);
-    const r = await store.findRevocation(trx, tenantId, revocationId, true);
-    if (!r || r.rolesStrippedAt) return;
-    const at = ctx.now().toISOString();
-    await syncBatch(trx, tenantId, [r.userId], at);
-    // What was really taken: held when access ended and not held now. A user reactivated before
-    // this ran keeps what still applies, and downstream must not hear it was revoked.
-    const still = new Set((await listHeldRoles(trx, tenantId, r.userId)).map((h) => h.key));
-    const stripped = r.roles.filter((h) => !still.has(h.key));
-    const changes = new ChangeSet().add("access.revoked", {
-      userId: r.userId,
-      userName: r.userName,
-      revocationId: r.id,
-      trigger: r.trigger,
-      reason: r.origin.reason ?? null,
-      requestedAt: r.requestedAt,
-      sessionsRevoked: r.sessionsRevoked,
-      tokensRevoked: r.tokensRevoked,
-      roles: [...new Set(stripped.map((h) => h.key))],
+  let finished = 0;
+  for (;;) {
+    const open = await store.listOpenRevocations(ctx.db, tenantId, REVOKE_BATCH);
+    if (open.length === 0) return finished;
+    finished += await ctx.db.transaction(async (trx) => {
+      // Lock order users → receipts → tenant, as the SCIM write that reactivates takes them (a
+      // receipt locked first deadlocks against it on PostgreSQL).
+      await lockUsers(trx, tenantId, [...new Set(open.map((r) => r.userId))]);
+      const receipts = await store.lockOpenRevocations(
+        trx,
+        tenantId,
+        open.map((r) => r.id),
+      );
+      if (receipts.length === 0) return 0;
+      const at = ctx.now().toISOString();
+      const userIds = [...new Set(receipts.map((r) => r.userId))];
+      await syncBatch(trx, tenantId, userIds, at);
+      // What was really taken: held when access ended and not held now.
+      const still = new Set((await listHeldRoles(trx, tenantId, userIds)).map((h) => `${h.userId}/${h.key}`));
+      const changes = new ChangeSet();
+      const stripped = receipts.map((r) => r.roles.filter((h) => !still.has(`${r.userId}/${h.key}`)));
+      for (const [i, r] of receipts.entries())
+        changes.add("access.revoked", {
+          userId: r.userId,
+          userName: r.userName,
+          revocationId: r.id,
+          trigger: r.trigger,
+          reason: r.origin.reason ?? null,
+          requestedAt: r.requestedAt,
+          sessionsRevoked: r.sessionsRevoked,
+          tokensRevoked: r.tokensRevoked,
+          roles: [...new Set(stripped[i].map((h) => h.key))],
+        });
+      const events = await commitChanges(trx, tenantId, changes, at);
+      for (const [i, r] of receipts.entries())
+        await store.markRolesStripped(trx, tenantId, r.id, {
+          at,
+          roles: stripped[i],
+          eventSeq: events[i]?.seq ?? null,
+        });
+      return receipts.length;
     });
-    const [event] = await commitChanges(trx, tenantId, changes, at);
-    await store.markRolesStripped(trx, tenantId, r.id, { at, roles: stripped, eventSeq: event?.seq ?? null });
-  });
+  }
 }
 
 /**
@@ -83,12 +101,14 @@ export async function purgeDeprovisioned(
 
 /** Register the access capability's jobs. */
 export function registerAccessJobs(jobs: JobRegistry): void {
-  jobs.define<{ revocationId: string }>({
+  jobs.define<Record<string, never>>({
     name: "revoke-access",
     queue: "urgent",
     maxAttempts: 10,
-    handler: async (payload, ctx) => {
-      if (ctx.tenantId) await finishRevocation(ctx, ctx.tenantId, payload.revocationId);
+    handler: async (_payload, ctx) => {
+      if (!ctx.tenantId) return;
+      const n = await finishRevocations(ctx, ctx.tenantId);
+      if (n) ctx.logger.debug({ receipts: n }, "revocations finished");
     },
   });
   jobs.define<{ userId: string; revocationId: string }>({

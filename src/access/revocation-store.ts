@@ -88,6 +88,30 @@ export async function findRevocation(
   return row ? rowToRevocation(row) : undefined;
 }
 
+/** Receipts whose roles step has not run yet, oldest first. */
+export async function listOpenRevocations(db: Db, tenantId: string, limit: number): Promise<RevocationRow[]> {
+  const rows = await db("revocations")
+    .where({ tenant_id: tenantId })
+    .whereNull("roles_stripped_at")
+    .orderBy([
+      { column: "requested_at", order: "asc" },
+      { column: "id", order: "asc" },
+    ])
+    .limit(limit);
+  return rows.map(rowToRevocation);
+}
+
+/** These receipts, still open, locked for the rest of the transaction (PostgreSQL). */
+export async function lockOpenRevocations(db: Db, tenantId: string, ids: string[]): Promise<RevocationRow[]> {
+  const q = db("revocations")
+    .where({ tenant_id: tenantId })
+    .whereIn("id", ids)
+    .whereNull("roles_stripped_at")
+    .orderBy("id");
+  if (dialectOf(db) === "pg") q.forUpdate();
+  return (await q).map(rowToRevocation);
+}
+
 /** A user's receipts, newest first. */
 export async function listRevocationsOfUser(
   db: Db,

@@ -25,7 +25,7 @@ export async function beginRevocation(
   input: { tenantId: string; userId: string; userName: string; origin: ChangeOrigin; at: string },
 ): Promise<PendingRevocation> {
   const { tenantId, userId, origin, at } = input;
-  const roles = await listHeldRoles(trx, tenantId, userId);
+  const roles = (await listHeldRoles(trx, tenantId, [userId])).map(({ userId: _u, ...role }) => role);
   const revoked = await revokeUserSessions(trx, tenantId, userId, "deprovisioned", at);
   const { trigger, arrivedAt, ...rest } = origin;
   return {

@@ -410,16 +410,22 @@ export async function userExists(db: Db, tenantId: string, userId: string): Prom
   return !!(await db("users").select("id").where({ tenant_id: tenantId, id: userId }).first());
 }
 
-/** The roles a user holds now, by key, with where each comes from (one row per role and source). */
+/** The roles these users hold now, by key, with where each comes from (one row per role and source). */
 export async function listHeldRoles(
   db: Db,
   tenantId: string,
-  userId: string,
-): Promise<Array<{ key: string; source: string; groupId: string | null }>> {
-  const rows = await db("user_roles as ur")
-    .join("roles as r", "r.id", "ur.role_id")
-    .select("r.key", "ur.source", "ur.group_id")
-    .where({ "ur.tenant_id": tenantId, "ur.user_id": userId })
-    .orderBy(["r.key", "ur.source"]);
-  return rows.map((r: any) => ({ key: r.key, source: r.source, groupId: r.group_id ?? null }));
+  userIds: string[],
+): Promise<Array<{ userId: string; key: string; source: string; groupId: string | null }>> {
+  const out: Array<{ userId: string; key: string; source: string; groupId: string | null }> = [];
+  await chunked(userIds, 500, async (ids) => {
+    const rows = await db("user_roles as ur")
+      .join("roles as r", "r.id", "ur.role_id")
+      .select("ur.user_id", "r.key", "ur.source", "ur.group_id")
+      .where({ "ur.tenant_id": tenantId })
+      .whereIn("ur.user_id", ids)
+      .orderBy(["ur.user_id", "r.key", "ur.source"]);
+    for (const r of rows)
+      out.push({ userId: r.user_id, key: r.key, source: r.source, groupId: r.group_id ?? null });
+  });
+  return out;
 }
