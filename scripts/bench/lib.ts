@@ -1,8 +1,10 @@
 /** Benchmark plumbing: start a real Roster process, drive it over keep-alive HTTP, read /proc. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import knex, { type Knex } from "knex";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const ADMIN = "bench-admin-token-0123456789abcdefghijklmnopqrstuv";
@@ -201,4 +203,44 @@ export async function pool(
       while (next < total) await task(next++);
     }),
   );
+}
+
+/** A throw-away database for one bench run: SQLite in a temp dir, or a new PostgreSQL database
+ * when DATABASE_URL is postgres://…; `knex()` opens a side connection for set-up. */
+export async function freshDatabase(
+  label: string,
+): Promise<{ url: string; pg: boolean; knex: () => Knex; drop(): Promise<void> }> {
+  const pg = process.env.DATABASE_URL;
+  if (pg?.startsWith("postgres")) {
+    const name = `roster_bench_${label}_${process.pid}`;
+    const a = knex({ client: "pg", connection: pg });
+    await a.raw(`create database ${name}`);
+    await a.destroy();
+    const url = new URL(pg);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      pg: true,
+      knex: () => knex({ client: "pg", connection: url.toString() }),
+      drop: async () => {
+        const b = knex({ client: "pg", connection: pg });
+        await b.raw(`drop database if exists ${name} with (force)`);
+        await b.destroy();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), `roster-bench-${label}-`));
+  const file = `${dir}/roster.sqlite`;
+  return {
+    url: `sqlite:${file}`,
+    pg: false,
+    knex: () =>
+      knex({
+        client: "better-sqlite3",
+        connection: { filename: file },
+        useNullAsDefault: true,
+        pool: { afterCreate: (c: any, done: any) => done(null, c.pragma("busy_timeout = 10000")) },
+      }),
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

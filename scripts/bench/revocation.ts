@@ -11,14 +11,21 @@
  * PostgreSQL + BullMQ with two `npm run worker` processes.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import knex, { type Knex } from "knex";
 import { createSession, SESSION_COOKIE } from "../../src/access/sessions.js";
-import { ADMIN, cpuMs, fmt, Latencies, pool, request, ROOT, rssPeak, startServer } from "./lib.js";
+import {
+  ADMIN,
+  cpuMs,
+  fmt,
+  Latencies,
+  pool,
+  request,
+  ROOT,
+  rssPeak,
+  startServer,
+  freshDatabase,
+} from "./lib.js";
 
 const R = Number(process.argv[2] ?? 1000);
 const S = Number(process.argv[3] ?? 100_000);
@@ -26,39 +33,6 @@ const pg = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABA
 const redis = pg ? process.env.REDIS_URL : undefined;
 const PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-
-async function freshDatabase(): Promise<{ url: string; knex: () => Knex; drop(): Promise<void> }> {
-  if (pg) {
-    const name = `roster_bench_revoke_${process.pid}`;
-    const a = knex({ client: "pg", connection: pg });
-    await a.raw(`create database ${name}`);
-    await a.destroy();
-    const url = new URL(pg);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      knex: () => knex({ client: "pg", connection: url.toString() }),
-      drop: async () => {
-        const b = knex({ client: "pg", connection: pg });
-        await b.raw(`drop database if exists ${name} with (force)`);
-        await b.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "roster-bench-revoke-"));
-  const file = `${dir}/roster.sqlite`;
-  return {
-    url: `sqlite:${file}`,
-    knex: () =>
-      knex({
-        client: "better-sqlite3",
-        connection: { filename: file },
-        useNullAsDefault: true,
-        pool: { afterCreate: (c: any, done: any) => done(null, c.pragma("busy_timeout = 10000")) },
-      }),
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 /** A local webhook receiver that answers 200 and notes when each event arrived. */
 async function receiver() {
@@ -119,7 +93,7 @@ const stop = (w: ChildProcess) =>
   });
 
 async function main(): Promise<void> {
-  const db = await freshDatabase();
+  const db = await freshDatabase("revoke");
   const env = {
     DATABASE_URL: db.url,
     ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",

@@ -9,12 +9,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import knex from "knex";
 import { loadConfig } from "../../src/config.js";
 import { migrateLatest } from "../../src/db/knex.js";
 import { createDeps, type Deps } from "../../src/deps.js";
@@ -23,35 +19,11 @@ import { updateUser } from "../../src/directory/users.js";
 import { createWebhook } from "../../src/events/webhooks.js";
 import { createMapping } from "../../src/roles/use-cases.js";
 import { createTenant } from "../../src/tenants/use-cases.js";
-import { fmt, Latencies, ROOT } from "./lib.js";
+import { fmt, Latencies, ROOT, freshDatabase } from "./lib.js";
 
 const N = Number(process.argv[2] ?? 50_000);
 const pg = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined;
 const redis = pg ? process.env.REDIS_URL : undefined;
-
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (pg) {
-    const name = `roster_bench_roles_${process.pid}`;
-    const a = knex({ client: "pg", connection: pg });
-    await a.raw(`create database ${name}`);
-    await a.destroy();
-    const url = new URL(pg);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      drop: async () => {
-        const b = knex({ client: "pg", connection: pg });
-        await b.raw(`drop database if exists ${name} with (force)`);
-        await b.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "roster-bench-roles-"));
-  return {
-    url: `sqlite:${dir}/roster.sqlite`,
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 /** Insert users and a group holding them straight into the tables (setup, not what is measured). */
 async function seed(
@@ -206,7 +178,7 @@ async function webhooks(deps: Deps, slug: string, tenantId: string): Promise<voi
 }
 
 async function main(): Promise<void> {
-  const db = await freshDatabase();
+  const db = await freshDatabase("roles");
   console.log(
     `roles bench: ${pg ? `PostgreSQL${redis ? " + BullMQ (2 workers)" : " (in-process jobs)"}` : "SQLite, in-process jobs"}`,
   );

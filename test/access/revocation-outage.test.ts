@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { startRedis, stopRedis } from "../helpers/redis-server.js";
 import { startReceiver } from "../events/receiver.js";
 import {
   backends,
@@ -15,27 +16,6 @@ import { Browser, setupSso, type SsoTenant } from "../saml/sso-helpers.js";
 // A private redis-server on its own port, so stopping it disturbs nothing else on the machine.
 const PORT = 16_900 + Math.floor(Math.random() * 500);
 
-function startRedis(): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: ["ignore", "pipe", "ignore"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout!.on("data", (d) => String(d).includes("Ready to accept connections") && resolve(child));
-    child.on("error", reject);
-  });
-}
-
-const stopRedis = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.on("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-
 for (const backend of testRedisUrl() ? backends() : []) {
   describe(`revocation while Redis is down [${backend.name}] [redis]`, () => {
     let ctx: TestContext;
@@ -43,7 +23,7 @@ for (const backend of testRedisUrl() ? backends() : []) {
     let sso: SsoTenant;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
     before(async () => {
-      redis = await startRedis();
+      redis = await startRedis(PORT);
       ctx = await createTestContext(backend, {
         redis: true,
         env: { REDIS_URL: `redis://127.0.0.1:${PORT}` },
@@ -115,7 +95,7 @@ for (const backend of testRedisUrl() ? backends() : []) {
       assert.equal(during.rolesStrippedAt, null);
       assert.equal(receiver.accepted().length, 0);
 
-      redis = await startRedis();
+      redis = await startRedis(PORT);
       const done = await eventually(
         async () => {
           ctx.clock.advance(60_000); // leases of jobs handed to the dead Redis run out

@@ -50,22 +50,8 @@ for (const v of variants()) {
     });
 
     const acme = "/admin/v1/tenants/acme";
-    const settle = async () => {
-      await eventually(
-        async () => {
-          ctx.deps.driver.poke();
-          const n = await ctx.deps
-            .db("jobs")
-            .whereIn("state", ["pending", "running", "relayed"])
-            .andWhere("run_at", "<=", ctx.deps.now().toISOString())
-            .count({ c: "*" })
-            .first();
-          return Number(n?.c) === 0;
-        },
-        20_000,
-        "jobs to settle",
-      );
-    };
+    // Wait until no job of the context is due (helpers of any tenant wait for all).
+    const settle = () => t.settle();
     const roleKeys = async (userId: string) =>
       ((await t.a.get(`${acme}/users/${userId}/roles`).expect(200)).body.roles as Array<{ key: string }>)
         .map((r) => r.key)

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { startRedis, stopRedis } from "../helpers/redis-server.js";
 import {
   backends,
   createTestContext,
@@ -12,33 +13,13 @@ import {
 // A private redis-server on its own port, so stopping it disturbs nothing else on the machine.
 const PORT = 16_400 + Math.floor(Math.random() * 500);
 
-function startRedis(): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: ["ignore", "pipe", "ignore"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout!.on("data", (d) => String(d).includes("Ready to accept connections") && resolve(child));
-    child.on("error", reject);
-  });
-}
-
-const stopRedis = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.on("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-
 for (const backend of testRedisUrl() ? backends() : []) {
   describe(`jobs survive a Redis outage [${backend.name}] [redis]`, () => {
     let ctx: TestContext;
     let redis: ChildProcess;
     const done = new Set<number>();
     before(async () => {
-      redis = await startRedis();
+      redis = await startRedis(PORT);
       ctx = await createTestContext(backend, {
         redis: true,
         env: { REDIS_URL: `redis://127.0.0.1:${PORT}` },
@@ -79,7 +60,7 @@ for (const backend of testRedisUrl() ? backends() : []) {
       assert.ok(Date.now() - t0 < 2000, "enqueue does not block on Redis");
       assert.ok([...done].every((n) => n < 20));
       // Redis comes back empty (no persistence): whatever the relay had handed over is lost.
-      redis = await startRedis();
+      redis = await startRedis(PORT);
       // Leases of rows handed to the dead Redis run out; the relay hands them over again.
       const all = await eventually(
         async () => {
