@@ -2,12 +2,14 @@ import { ChangeSet, commitChanges } from "../directory/changes.js";
 import { findUserById } from "../directory/users-store.js";
 import { deleteUser } from "../directory/users.js";
 import { AppError, ScimError } from "../http/errors.js";
+import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobRegistry } from "../jobs/registry.js";
 import type { JobContext } from "../jobs/types.js";
 import { ensureDefaultRoles } from "../roles/defaults.js";
 import { listHeldRoles, lockUsers } from "../roles/store.js";
 import { syncBatch } from "../roles/sync.js";
 import { findTenantById } from "../tenants/store.js";
+import { purgeDue, purgeJob } from "./revocation.js";
 import * as store from "./revocation-store.js";
 
 /** Receipts finished per transaction. */
@@ -87,6 +89,15 @@ export async function purgeDeprovisioned(
   if (!latest || latest.id !== payload.revocationId || latest.reactivatedAt) return false;
   const user = await findUserById(ctx.db, tenantId, payload.userId);
   if (!user || user.active) return false;
+  // The grace period may have grown since this was scheduled: come back when it ends.
+  const due = purgeDue(latest.requestedAt, tenant.settings.deleteGraceDays);
+  if (due > ctx.now()) {
+    const job = purgeJob(tenantId, payload.userId, latest.id, due);
+    await ctx.db.transaction((trx) =>
+      enqueueJobs(trx, [{ ...job, dedupeKey: `${job.dedupeKey}/later` }], ctx.now()),
+    );
+    return false;
+  }
   await deleteUser(ctx, tenantId, payload.userId, [user.version], {
     trigger: "policy.delete",
     actor: { kind: "system" },

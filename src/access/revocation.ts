@@ -71,15 +71,25 @@ export async function recordRevocation(
   if (trigger?.type === "user.deactivated") {
     const settings = (await findTenantById(trx, tenantId))?.settings;
     if (settings?.deprovisionPolicy === "delete")
-      jobs.push({
-        name: "purge-deprovisioned",
-        tenantId,
-        payload: { userId, revocationId: id },
-        dedupeKey: `purge-deprovisioned/${tenantId}/${userId}`,
-        runAt: new Date(now.getTime() + settings.deleteGraceDays * DAY_MS),
-      });
+      jobs.push(purgeJob(tenantId, userId, id, purgeDue(pending.requestedAt, settings.deleteGraceDays)));
   }
   await enqueueJobs(trx, jobs, now);
+}
+
+/** When the `delete` policy removes a user deprovisioned at `requestedAt`. */
+export function purgeDue(requestedAt: string, graceDays: number): Date {
+  return new Date(new Date(requestedAt).getTime() + graceDays * DAY_MS);
+}
+
+/** The purge job of a deprovisioned user (one pending per user; a later schedule replaces none). */
+export function purgeJob(tenantId: string, userId: string, revocationId: string, runAt: Date) {
+  return {
+    name: "purge-deprovisioned" as const,
+    tenantId,
+    payload: { userId, revocationId },
+    dedupeKey: `purge-deprovisioned/${tenantId}/${userId}`,
+    runAt,
+  };
 }
 
 /** Reactivation closes the user's open receipts (old sessions stay dead; roles come back by recomputation). */

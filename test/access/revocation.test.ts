@@ -405,7 +405,12 @@ for (const v of variants()) {
         .expect(200);
       await settle();
       await sso.scim.get(`/Users/${gone.userId}`).expect(200); // the IdP still finds it during the grace period
+      // A longer grace period set meanwhile holds the purge until it ends.
+      await t.a.patch(acme, { settings: { deprovisionPolicy: "delete", deleteGraceDays: 3 } }).expect(200);
       ctx.clock.advance(2 * 86_400_000 + 1000);
+      await settle();
+      await sso.scim.get(`/Users/${gone.userId}`).expect(200);
+      ctx.clock.advance(86_400_000);
       await settle();
       await sso.scim.get(`/Users/${gone.userId}`).expect(404);
       await sso.scim.get(`/Users/${kept.userId}`).expect(200);
