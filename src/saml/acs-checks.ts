@@ -101,12 +101,10 @@ function assertionFacts(a: Element): NonNullable<RawFacts["assertion"]> {
 }
 
 /**
- * Inspect the decoded response before node-saml sees it: refuse DOCTYPE (before parsing),
- * malformed XML, anything but a Response, weak algorithms, comments, and anything but exactly
- * one assertion in the whole document (signature-wrapping copies hide in Extensions, Advice or
- * the Signature's Object). An encrypted assertion is decrypted here too, for the same checks.
+ * Parse the decoded response: refuse a DOCTYPE (before parsing), malformed XML and anything but
+ * a samlp:Response. Its InResponseTo then names the request to load with the tenant.
  */
-export async function inspectResponse(xml: string, decryptionKey: string): Promise<RawFacts> {
+export function parseResponse(xml: string): Document {
   let doc: Document;
   try {
     doc = parseXml(xml);
@@ -123,6 +121,17 @@ export async function inspectResponse(xml: string, decryptionKey: string): Promi
   const root = doc.documentElement;
   if (root.namespaceURI !== NS.protocol || root.localName !== "Response")
     throw new SsoFailure("NOT_A_RESPONSE", "The identity provider did not send a SAML Response.", {}, 400);
+  return doc;
+}
+
+/**
+ * Inspect the parsed response before node-saml sees it: refuse weak algorithms, comments, and
+ * anything but exactly one assertion in the whole document (signature-wrapping copies hide in
+ * Extensions, Advice or the Signature's Object). An encrypted assertion is decrypted here too,
+ * for the same checks.
+ */
+export async function inspectResponse(doc: Document, decryptionKey: string): Promise<RawFacts> {
+  const root = doc.documentElement;
   if (hasComment(root))
     throw new SsoFailure(
       "COMMENT",
