@@ -1,7 +1,7 @@
 import { promisify } from "node:util";
 import xmlenc from "xml-encryption";
 import { fingerprintOfBase64 } from "./x509.js";
-import { child, children, descendants, hasComment, NS, parseXml, textOf, XmlRefused } from "./xml.js";
+import { child, children, descendants, NS, parseXml, scanElements, textOf, XmlRefused } from "./xml.js";
 
 /**
  * The checks node-saml does not make (libraries.md §2): DOCTYPE, SHA-1, exactly one assertion
@@ -58,9 +58,9 @@ export interface RawFacts {
 
 const decrypt = promisify(xmlenc.decrypt) as (xml: string, o: xmlenc.DecryptOptions) => Promise<string>;
 
-function checkAlgorithms(doc: Document | Element): void {
+function checkAlgorithms(signatures: Element[]): void {
   // Only signatures' algorithms: RSA-OAEP inside an EncryptedKey legitimately names SHA-1 (MGF1).
-  for (const signature of descendants(doc, NS.dsig, "Signature")) {
+  for (const signature of signatures) {
     const info = child(signature, NS.dsig, "SignedInfo");
     const method = info ? child(info, NS.dsig, "SignatureMethod") : undefined;
     const alg = method?.getAttribute("Algorithm") ?? "";
@@ -101,12 +101,10 @@ function assertionFacts(a: Element): NonNullable<RawFacts["assertion"]> {
 }
 
 /**
- * Inspect the decoded response before node-saml sees it: refuse DOCTYPE (before parsing),
- * malformed XML, anything but a Response, weak algorithms, comments, and anything but exactly
- * one assertion in the whole document (signature-wrapping copies hide in Extensions, Advice or
- * the Signature's Object). An encrypted assertion is decrypted here too, for the same checks.
+ * Parse the decoded response: refuse a DOCTYPE (before parsing), malformed XML and anything but
+ * a samlp:Response. Its InResponseTo then names the request to load with the tenant.
  */
-export async function inspectResponse(xml: string, decryptionKey: string): Promise<RawFacts> {
+export function parseResponse(xml: string): Document {
   let doc: Document;
   try {
     doc = parseXml(xml);
@@ -123,14 +121,30 @@ export async function inspectResponse(xml: string, decryptionKey: string): Promi
   const root = doc.documentElement;
   if (root.namespaceURI !== NS.protocol || root.localName !== "Response")
     throw new SsoFailure("NOT_A_RESPONSE", "The identity provider did not send a SAML Response.", {}, 400);
-  if (hasComment(root))
+  return doc;
+}
+
+/**
+ * Inspect the parsed response before node-saml sees it: refuse weak algorithms, comments, and
+ * anything but exactly one assertion in the whole document (signature-wrapping copies hide in
+ * Extensions, Advice or the Signature's Object). An encrypted assertion is decrypted here too,
+ * for the same checks.
+ */
+export async function inspectResponse(doc: Document, decryptionKey: string): Promise<RawFacts> {
+  const root = doc.documentElement;
+  const scan = scanElements(root, [
+    [NS.dsig, "Signature"],
+    [NS.assertion, "Assertion"],
+    [NS.assertion, "EncryptedAssertion"],
+    [NS.dsig, "X509Certificate"],
+  ]);
+  const [signatures, assertions, encrypted, certificates] = scan.found;
+  if (scan.hasComment)
     throw new SsoFailure(
       "COMMENT",
       "The response contained XML comments, which are never accepted (NameID comment injection).",
     );
-  checkAlgorithms(doc);
-  const assertions = descendants(doc, NS.assertion, "Assertion");
-  const encrypted = descendants(doc, NS.assertion, "EncryptedAssertion");
+  checkAlgorithms(signatures);
   if (
     assertions.length + encrypted.length !== 1 ||
     (assertions[0] && assertions[0].parentNode !== root) ||
@@ -155,16 +169,20 @@ export async function inspectResponse(xml: string, decryptionKey: string): Promi
       );
     }
     const inner = parseXml(plain);
-    if (hasComment(inner.documentElement))
+    const innerScan = scanElements(inner.documentElement, [
+      [NS.dsig, "Signature"],
+      [NS.assertion, "Assertion"],
+    ]);
+    if (innerScan.hasComment)
       throw new SsoFailure("COMMENT", "The assertion contained XML comments, which are never accepted.");
-    checkAlgorithms(inner);
-    const inside = descendants(inner, NS.assertion, "Assertion");
+    checkAlgorithms(innerScan.found[0]);
+    const inside = innerScan.found[1];
     if (inside.length !== 1 || inside[0] !== inner.documentElement)
       throw new SsoFailure("ASSERTION_COUNT", "The encrypted assertion must contain exactly one assertion.");
     assertion = inside[0];
   }
   const sigCerts = [
-    ...descendants(doc, NS.dsig, "X509Certificate"),
+    ...certificates,
     ...(assertion && encrypted[0] ? descendants(assertion, NS.dsig, "X509Certificate") : []),
   ];
   return {

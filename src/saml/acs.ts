@@ -9,6 +9,7 @@ import {
   checkResponseEnvelope,
   checkVerifiedAssertion,
   inspectResponse,
+  parseResponse,
   type RawFacts,
   SsoFailure,
   type VerifiedAssertion,
@@ -19,7 +20,7 @@ import type { SsoDeps } from "./connections.js";
 import { diagnoseValidationError, type Expected } from "./diagnostics.js";
 import { type Claims, claimsFrom, createJitUser, findDirectoryUser } from "./gate.js";
 import { loadTenantConnection } from "./login.js";
-import { consumeRequest, findRequest, rememberAssertion, type SamlRequestRow } from "./request-store.js";
+import { consumeRequest, rememberAssertion, type SamlRequestRow } from "./request-store.js";
 import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
 import { CLOCK_SKEW_MS, samlFor, spUrls } from "./sp.js";
 import { finishTest, recordTestFailure } from "./test-report.js";
@@ -50,15 +51,18 @@ function fail(code: string, message: string, details: Record<string, unknown> = 
   throw new SsoFailure(code, message, details, status);
 }
 
-/** The request this response answers, bound to this browser; null for IdP-initiated logins (when allowed). */
-async function resolveRequest(
-  deps: SsoDeps,
+/**
+ * The request this response answers (loaded with the tenant), bound to this browser; null for
+ * IdP-initiated logins (when allowed).
+ */
+function resolveRequest(
   tenant: Tenant,
   conn: SamlConnection,
   facts: RawFacts,
+  request: SamlRequestRow | undefined,
   nonce: string | undefined,
   now: Date,
-) {
+): SamlRequestRow | null {
   if (!facts.inResponseTo) {
     if (!conn.settings.allowIdpInitiated)
       fail(
@@ -67,7 +71,6 @@ async function resolveRequest(
       );
     return null;
   }
-  const request = await findRequest(deps.db, tenant.id, facts.inResponseTo);
   if (!request || request.consumedAt || new Date(request.expiresAt) <= now)
     fail(
       "UNKNOWN_REQUEST",
@@ -103,22 +106,35 @@ function liveCertificates(conn: SamlConnection, now: Date): string[] {
   return live;
 }
 
+/** The posted response parsed, or why it cannot be (refused once the tenant is known). */
+type Parsed = { doc: Document; failure?: undefined } | { doc?: undefined; failure: SsoFailure };
+
+function parseForm(form: AcsForm): Parsed {
+  try {
+    if (!form.SAMLResponse) fail("NO_RESPONSE", "No sign-in response was received.", {}, 400);
+    return { doc: parseResponse(Buffer.from(form.SAMLResponse, "base64").toString("utf8")) };
+  } catch (err) {
+    if (err instanceof SsoFailure) return { failure: err };
+    throw err;
+  }
+}
+
 /** Verify a response strictly; every failure is an SsoFailure. `ctx` collects what is known for the report. */
 async function verify(
   deps: SsoDeps,
-  tenant: Tenant,
-  conn: SamlConnection,
+  loaded: { tenant: Tenant; conn: SamlConnection; request: SamlRequestRow | undefined },
   form: AcsForm,
+  parsed: Parsed,
   nonce: string | undefined,
   ctx: { request?: SamlRequestRow | null; facts?: RawFacts },
 ): Promise<VerifiedLogin> {
+  const { tenant, conn } = loaded;
   const now = deps.now();
   const urls = spUrls(deps.config.publicUrl, tenant.slug);
-  if (!form.SAMLResponse) fail("NO_RESPONSE", "No sign-in response was received.", {}, 400);
-  const xml = Buffer.from(form.SAMLResponse, "base64").toString("utf8");
-  const facts = await inspectResponse(xml, conn.sp.encryptionKey);
+  if (parsed.failure) throw parsed.failure;
+  const facts = await inspectResponse(parsed.doc, conn.sp.encryptionKey);
   ctx.facts = facts;
-  const request = await resolveRequest(deps, tenant, conn, facts, nonce, now);
+  const request = resolveRequest(tenant, conn, facts, loaded.request, nonce, now);
   ctx.request = request;
   if (request?.purpose !== "test" && conn.state !== "enabled")
     fail("SSO_NOT_ENABLED", `Single sign-on is not enabled for ${tenant.name}.`);
@@ -134,7 +150,7 @@ async function verify(
   const saml = samlFor({ ...conn, certificates }, urls, cacheFor(request), { idpInitiated: !request });
   let profile: Awaited<ReturnType<typeof saml.validatePostResponseAsync>>["profile"];
   try {
-    ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse }));
+    ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse! }));
   } catch (err) {
     throw diagnoseValidationError(err, facts, expected);
   }
@@ -266,9 +282,12 @@ export async function handleAcs(
   form: AcsForm,
   nonce: string | undefined,
 ): Promise<AcsOutcome> {
+  // Parsed first so that the request its InResponseTo names loads with the tenant (one query).
+  const parsed = parseForm(form);
+  const inResponseTo = parsed.doc?.documentElement.getAttribute("InResponseTo") || null;
   let loaded: Awaited<ReturnType<typeof loadTenantConnection>>;
   try {
-    loaded = await loadTenantConnection(deps, slug);
+    loaded = await loadTenantConnection(deps, slug, inResponseTo);
   } catch (err) {
     if (err instanceof SsoFailure) return { kind: "refused", failure: err };
     throw err;
@@ -276,7 +295,7 @@ export async function handleAcs(
   const { tenant, conn } = loaded;
   const ctx: { request?: SamlRequestRow | null; facts?: RawFacts } = {};
   try {
-    const v = await verify(deps, tenant, conn, form, nonce, ctx);
+    const v = await verify(deps, loaded, form, parsed, nonce, ctx);
     if (v.request?.purpose === "test") return await finishTest(deps, v);
     for (let attempt = 0; ; attempt++) {
       try {

@@ -1,6 +1,8 @@
 import type { Db } from "../db/knex.js";
 import { parseJson, toIso } from "../db/rows.js";
+import { rowToTenant, type Tenant } from "../tenants/store.js";
 import type { AttributeMapping } from "./presets.js";
+import { REQUEST_COLUMNS, rowToRequest, type SamlRequestRow } from "./request-store.js";
 
 /** Connection state: draft → tested → enabled (and disabled). */
 export type ConnectionState = "draft" | "tested" | "enabled" | "disabled";
@@ -94,6 +96,42 @@ function connectionColumns(c: SamlConnection) {
     enabled_at: c.enabledAt,
     expiry_alerts: JSON.stringify(c.expiryAlerts),
     updated_at: c.updatedAt,
+  };
+}
+
+const TENANT_COLUMNS = ["id", "slug", "name", "settings", "created_at", "updated_at"];
+
+/** A public SSO endpoint's context: the tenant, its connection and the request a response answers. */
+export interface TenantConnection {
+  tenant: Tenant;
+  conn: SamlConnection | undefined;
+  request: SamlRequestRow | undefined;
+}
+
+/**
+ * A tenant by slug with its connection (undefined when it has none) and, for the ACS, the
+ * started request a response names, in one query: every public SSO request starts here.
+ */
+export async function findTenantConnectionBySlug(
+  db: Db,
+  slug: string,
+  requestId: string | null = null,
+): Promise<TenantConnection | undefined> {
+  const q = db("tenants as t").leftJoin("saml_connections as c", "c.tenant_id", "t.id").where("t.slug", slug);
+  if (requestId !== null)
+    q.leftJoin("saml_requests as r", (j) => j.on("r.tenant_id", "t.id").andOnVal("r.id", requestId));
+  const row = await q.first([
+    "c.*",
+    ...TENANT_COLUMNS.map((c) => `t.${c} as t_${c}`),
+    ...(requestId !== null ? REQUEST_COLUMNS.map((c) => `r.${c} as r_${c}`) : []),
+  ]);
+  if (!row) return undefined;
+  const pick = (prefix: string, columns: string[]) =>
+    Object.fromEntries(columns.map((c) => [c, row[`${prefix}${c}`]]));
+  return {
+    tenant: rowToTenant(pick("t_", TENANT_COLUMNS)),
+    conn: row.id ? rowToConnection(row) : undefined,
+    request: row.r_id ? rowToRequest(pick("r_", REQUEST_COLUMNS)) : undefined,
   };
 }
 

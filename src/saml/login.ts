@@ -1,10 +1,9 @@
 import type { CacheProvider } from "@node-saml/node-saml";
 import { hashSecret } from "../tenants/secrets.js";
-import { findTenantBySlug } from "../tenants/store.js";
 import type { Tenant } from "../tenants/store.js";
 import { SsoFailure } from "./acs-checks.js";
 import type { SamlConnection } from "./connection-store.js";
-import { findConnection, findTest } from "./connection-store.js";
+import { findTenantConnectionBySlug, findTest } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
 import {
   insertRequest,
@@ -15,17 +14,21 @@ import {
 import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
 import { REQUEST_TTL_MS, samlFor, spUrls } from "./sp.js";
 
-/** The tenant and connection for a public SSO endpoint, or a failure page. */
+/**
+ * The tenant and connection for a public SSO endpoint, or a failure page; with `requestId`, the
+ * started request a response names too (same query).
+ */
 export async function loadTenantConnection(
   deps: Pick<SsoDeps, "db">,
   slug: string,
-): Promise<{ tenant: Tenant; conn: SamlConnection }> {
-  const tenant = await findTenantBySlug(deps.db, slug);
-  if (!tenant) throw new SsoFailure("UNKNOWN_TENANT", "This workspace does not exist.", {}, 404);
-  const conn = await findConnection(deps.db, tenant.id);
+  requestId: string | null = null,
+): Promise<{ tenant: Tenant; conn: SamlConnection; request: SamlRequestRow | undefined }> {
+  const found = await findTenantConnectionBySlug(deps.db, slug, requestId);
+  if (!found) throw new SsoFailure("UNKNOWN_TENANT", "This workspace does not exist.", {}, 404);
+  const { tenant, conn, request } = found;
   if (!conn)
     throw new SsoFailure("NOT_CONFIGURED", `Single sign-on is not set up for ${tenant.name}.`, {}, 404);
-  return { tenant, conn };
+  return { tenant, conn, request };
 }
 
 /** What starts a login. */

@@ -29,7 +29,23 @@ export interface SamlRequestRow {
   consumedAt: string | null;
 }
 
-function rowToRequest(r: any): SamlRequestRow {
+/** The saml_requests columns (for queries that join them). */
+export const REQUEST_COLUMNS = [
+  "id",
+  "tenant_id",
+  "browser_hash",
+  "purpose",
+  "issue_instant",
+  "return_to",
+  "test_id",
+  "oauth",
+  "created_at",
+  "expires_at",
+  "consumed_at",
+];
+
+/** A saml_requests row as a SamlRequestRow. */
+export function rowToRequest(r: any): SamlRequestRow {
   return {
     id: r.id,
     tenantId: r.tenant_id,

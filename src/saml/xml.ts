@@ -83,6 +83,29 @@ export function textOf(e: Element | undefined): string | undefined {
   return (e.textContent ?? "").trim();
 }
 
+/**
+ * One walk over an element and everything under it, in document order: whether a comment is
+ * there, and the elements of each asked (namespace, local name), the element itself included
+ * (what getElementsByTagNameNS on its document returns). One walk instead of one per name.
+ */
+export function scanElements(
+  root: Element,
+  wanted: ReadonlyArray<readonly [ns: string, localName: string]>,
+): { hasComment: boolean; found: Element[][] } {
+  const found = wanted.map((): Element[] => []);
+  let comment = false;
+  const visit = (e: Element) => {
+    for (let i = 0; i < wanted.length; i++)
+      if (e.localName === wanted[i][1] && e.namespaceURI === wanted[i][0]) found[i].push(e);
+    for (let c = e.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === 8) comment = true;
+      else if (c.nodeType === 1) visit(c as Element);
+    }
+  };
+  visit(root);
+  return { hasComment: comment, found };
+}
+
 /** True when the subtree holds an XML comment (NameID comment-injection carrier). */
 export function hasComment(node: Node): boolean {
   for (let c = node.firstChild; c; c = c.nextSibling) {

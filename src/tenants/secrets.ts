@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomFillSync, timingSafeEqual } from "node:crypto";
 
 /** Readable prefixes so a leaked secret is recognisable (and scannable) at a glance. */
 export const SECRET_PREFIX = {
@@ -8,9 +8,26 @@ export const SECRET_PREFIX = {
   webhook: "rst_whsec_",
 } as const;
 
+// Each call into the CSPRNG costs ~25 µs whatever its size, and a SAML login makes two secrets
+// (session token, OAuth code): draw them from a 4 KiB pool refilled from the same CSPRNG when
+// used up, each byte handed out once (crypto.randomUUID keeps a cache the same way).
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomBits256(): Buffer {
+  if (poolOffset + 32 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + 32));
+  pool.fill(0, poolOffset, poolOffset + 32);
+  poolOffset += 32;
+  return out;
+}
+
 /** A new secret: the prefix + 256 random bits, base64url. Show it once; store only its hash. */
 export function generateSecret(prefix: string): string {
-  return prefix + randomBytes(32).toString("base64url");
+  return prefix + randomBits256().toString("base64url");
 }
 
 /** SHA-256 hex of a secret: what the database stores. */

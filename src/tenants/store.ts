@@ -24,7 +24,8 @@ export interface ScimToken {
   lastUsedAt: string | null;
 }
 
-function rowToTenant(r: any): Tenant {
+/** A tenants row (snake_case columns) as a Tenant. */
+export function rowToTenant(r: any): Tenant {
   return {
     id: r.id,
     slug: r.slug,
