@@ -3,6 +3,7 @@ import * as m0001 from "./0001-foundation.js";
 import * as m0002 from "./0002-directory.js";
 import * as m0003 from "./0003-roles-events.js";
 import * as m0004 from "./0004-sso.js";
+import * as m0005 from "./0005-pending-role-syncs.js";
 
 interface Migration {
   name: string;
@@ -17,6 +18,7 @@ const migrations: Migration[] = [
   { name: "0002-directory", ...m0002 },
   { name: "0003-roles-events", ...m0003 },
   { name: "0004-sso", ...m0004 },
+  { name: "0005-pending-role-syncs", ...m0005 },
 ];
 
 /** knex migration source over the static list above. */

@@ -3,6 +3,7 @@ import { dispatchToWebhooks, endpointsOf } from "../events/outbox.js";
 import { type NewEvent, recordEvents } from "../events/store.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobSpec } from "../jobs/types.js";
+import { insertPendingRoleSyncs } from "./pending-role-syncs-store.js";
 
 /** What a directory use case changed, recorded with the change in one transaction. */
 export class ChangeSet {
@@ -24,6 +25,8 @@ export interface SyncRolesPayload {
   groupHolders?: boolean;
   /** Every user of the tenant. */
   all?: boolean;
+  /** The users noted in pending_role_syncs (created, reactivated), drained in batches. */
+  pending?: boolean;
 }
 
 type SyncJob = JobSpec & { name: "sync-roles" | "sync-roles-urgent" };
@@ -46,8 +49,12 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
     const memberId = typeof e.data.memberId === "string" ? e.data.memberId : undefined;
     const groupId = typeof e.data.groupId === "string" ? e.data.groupId : undefined;
     switch (e.type) {
+      // One drain job per tenant for all new users (pendingRoleSyncs notes who): a per-user job
+      // cost a claim, a transaction and a completion per created user, most of an initial sync.
       case "user.created":
       case "user.reactivated":
+        if (userId) add(false, "pending", { pending: true });
+        break;
       case "group.user_added":
       case "role.manual_added":
         if (userId) add(false, `u/${userId}`, { users: [userId] });
@@ -78,6 +85,15 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   return [...jobs.values()];
 }
 
+/** The users whose roles the tenant's pending drain job must compute (see roleSyncJobs). */
+export function pendingRoleSyncs(events: NewEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const e of events)
+    if ((e.type === "user.created" || e.type === "user.reactivated") && typeof e.data.userId === "string")
+      ids.add(e.data.userId);
+  return [...ids];
+}
+
 /**
  * Record a change set inside the caller's transaction: the events (the outbox and the audit
  * log), the role recomputations they imply and the webhook deliveries they trigger commit or
@@ -91,6 +107,7 @@ export async function commitChanges(
   at: string,
 ): Promise<void> {
   if (changes.events.length === 0) return;
+  await insertPendingRoleSyncs(trx, tenantId, pendingRoleSyncs(changes.events), at);
   await enqueueJobs(trx, roleSyncJobs(tenantId, changes.events), new Date(at));
   // Read before recordEvents takes the tenant's row lock, to hold it for as little as possible.
   const endpoints = await endpointsOf(trx, tenantId);
