@@ -41,6 +41,13 @@ function syncRolesHandler(name: "sync-roles" | "sync-roles-urgent") {
 }
 
 /**
+ * How long a drain job lets new users gather before it reads them. Without it each drain was
+ * claimed right after the create that enqueued it and took one user: a claim, a transaction
+ * and a completion per user again. Real time (not ctx.now): a pause, not a schedule.
+ */
+const DRAIN_GATHER_MS = 50;
+
+/**
  * One batch of the tenant's new users per job; a full batch enqueues the next job (this one is
  * running, so the dedupe key is free unless a newer pending job already covers the rest).
  * Short jobs keep per-tenant fairness and make a crash redo one batch only.
@@ -50,6 +57,7 @@ async function drainPending(
   tenantId: string,
   ctx: JobContext,
 ): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_GATHER_MS));
   // The same dedupe key as roleSyncJobs gives the drain job of user.created.
   const next = { name, tenantId, payload: { pending: true }, dedupeKey: `${name}/${tenantId}/pending` };
   const r = await drainPendingRoleSyncs(ctx, tenantId, (trx) => enqueueJobs(trx, [next], ctx.now()));
