@@ -42,7 +42,14 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   const add = (urgent: boolean, scope: string, payload: SyncRolesPayload) => {
     const name = urgent ? "sync-roles-urgent" : "sync-roles";
     const dedupeKey = `${name}/${tenantId}/${scope}`;
-    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey });
+    // Every create of the tenant shares the drain's key: it must not run before this commit.
+    jobs.set(dedupeKey, {
+      name,
+      tenantId,
+      payload,
+      dedupeKey,
+      ...(payload.pending ? { holdPending: true } : {}),
+    });
   };
   for (const e of events) {
     const userId = typeof e.data.userId === "string" ? e.data.userId : undefined;

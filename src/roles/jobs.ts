@@ -48,8 +48,8 @@ function syncRolesHandler(name: "sync-roles" | "sync-roles-urgent") {
 const DRAIN_GATHER_MS = 50;
 
 /**
- * One batch of the tenant's new users per job; a full batch enqueues the next job (this one is
- * running, so the dedupe key is free unless a newer pending job already covers the rest).
+ * One batch of the tenant's new users per job; a full batch enqueues the next job (its own
+ * dedupe key, so a chain of batches never waits on the creates' pending drain job).
  * Short jobs keep per-tenant fairness and make a crash redo one batch only.
  */
 async function drainPending(
@@ -58,8 +58,9 @@ async function drainPending(
   ctx: JobContext,
 ): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, DRAIN_GATHER_MS));
-  // The same dedupe key as roleSyncJobs gives the drain job of user.created.
-  const next = { name, tenantId, payload: { pending: true }, dedupeKey: `${name}/${tenantId}/pending` };
+  // Not the key user.created shares (held until commit): this transaction holds the tenant's
+  // sequence row by then, and a create takes that key before the sequence row: a deadlock.
+  const next = { name, tenantId, payload: { pending: true }, dedupeKey: `${name}/${tenantId}/pending-next` };
   const r = await drainPendingRoleSyncs(ctx, tenantId, (trx) => enqueueJobs(trx, [next], ctx.now()));
   if (r.assigned || r.revoked) ctx.logger.debug(r, "roles of new users computed");
 }
