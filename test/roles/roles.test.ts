@@ -114,7 +114,10 @@ for (const v of variants()) {
       const before = (await t.events()).length;
       await t.a.patch(t.base, { settings: { deprovisionPolicy: "delete" } }).expect(200);
       await t.settle();
-      assert.deepEqual((await t.events()).slice(before).map((e) => [e.type, e.data]), []);
+      assert.deepEqual(
+        (await t.events()).slice(before).map((e) => [e.type, e.data]),
+        [],
+      );
     });
 
     it("counts nested groups: a member of a child group is a member of the parent", async () => {
@@ -213,7 +216,7 @@ for (const v of variants()) {
       assert.deepEqual(whole.body.gains, p.body.gains);
       await t.a.post(`${t.base}/role-mappings/preview`, { mappings: [], add: [] }).expect(400);
       assert.equal((await t.a.get(`${t.base}/role-mappings`)).body.roleMappings.length, 1);
-      assert.deepEqual((await t.events()).slice(before).map((e) => [e.type, e.data]), []);
+      assert.equal((await t.events()).length, before);
       assert.equal(await t.keys(users[0]), "member");
     });
   });
