@@ -4,6 +4,7 @@ import * as m0002 from "./0002-directory.js";
 import * as m0003 from "./0003-roles-events.js";
 import * as m0004 from "./0004-sso.js";
 import * as m0005 from "./0005-revocation.js";
+import * as m0006 from "./0006-pending-role-syncs.js";
 
 interface Migration {
   name: string;
@@ -19,6 +20,7 @@ const migrations: Migration[] = [
   { name: "0003-roles-events", ...m0003 },
   { name: "0004-sso", ...m0004 },
   { name: "0005-revocation", ...m0005 },
+  { name: "0006-pending-role-syncs", ...m0006 },
 ];
 
 /** knex migration source over the static list above. */

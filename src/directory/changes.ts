@@ -1,8 +1,9 @@
 import type { Knex } from "knex";
-import { dispatchToWebhooks, endpointsOf } from "../events/outbox.js";
-import { type NewEvent, recordEvents, type StoredEvent } from "../events/store.js";
+import { dispatchToWebhooks } from "../events/outbox.js";
+import { type NewEvent, recordEventsNotingWebhooks, type StoredEvent } from "../events/store.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobSpec } from "../jobs/types.js";
+import { insertPendingRoleSyncs } from "./pending-role-syncs-store.js";
 
 /** What a directory use case changed, recorded with the change in one transaction. */
 export class ChangeSet {
@@ -38,6 +39,8 @@ export interface SyncRolesPayload {
   groupHolders?: boolean;
   /** Every user of the tenant. */
   all?: boolean;
+  /** The users noted in pending_role_syncs (created, reactivated), drained in batches. */
+  pending?: boolean;
 }
 
 type SyncJob = JobSpec & { name: "sync-roles" | "sync-roles-urgent" };
@@ -53,15 +56,26 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   const add = (urgent: boolean, scope: string, payload: SyncRolesPayload) => {
     const name = urgent ? "sync-roles-urgent" : "sync-roles";
     const dedupeKey = `${name}/${tenantId}/${scope}`;
-    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey });
+    // Every create of the tenant shares the drain's key: it must not run before this commit.
+    jobs.set(dedupeKey, {
+      name,
+      tenantId,
+      payload,
+      dedupeKey,
+      ...(payload.pending ? { holdPending: true } : {}),
+    });
   };
   for (const e of events) {
     const userId = typeof e.data.userId === "string" ? e.data.userId : undefined;
     const memberId = typeof e.data.memberId === "string" ? e.data.memberId : undefined;
     const groupId = typeof e.data.groupId === "string" ? e.data.groupId : undefined;
     switch (e.type) {
+      // One drain job per tenant for all new users (pendingRoleSyncs notes who): a per-user job
+      // cost a claim, a transaction and a completion per created user, most of an initial sync.
       case "user.created":
       case "user.reactivated":
+        if (userId) add(false, "pending", { pending: true });
+        break;
       case "group.user_added":
       case "role.manual_added":
         if (userId) add(false, `u/${userId}`, { users: [userId] });
@@ -92,6 +106,15 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   return [...jobs.values()];
 }
 
+/** The users whose roles the tenant's pending drain job must compute (see roleSyncJobs). */
+export function pendingRoleSyncs(events: NewEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const e of events)
+    if ((e.type === "user.created" || e.type === "user.reactivated") && typeof e.data.userId === "string")
+      ids.add(e.data.userId);
+  return [...ids];
+}
+
 /**
  * Record a change set inside the caller's transaction: the events (the outbox and the audit
  * log), the role recomputations they imply and the webhook deliveries they trigger commit or
@@ -105,10 +128,11 @@ export async function commitChanges(
   at: string,
 ): Promise<StoredEvent[]> {
   if (changes.events.length === 0) return [];
+  await insertPendingRoleSyncs(trx, tenantId, pendingRoleSyncs(changes.events), at);
   await enqueueJobs(trx, roleSyncJobs(tenantId, changes.events), new Date(at));
-  // Read before recordEvents takes the tenant's row lock, to hold it for as little as possible.
-  const endpoints = await endpointsOf(trx, tenantId);
-  const stored = await recordEvents(trx, tenantId, changes.events, at);
-  await dispatchToWebhooks(trx, tenantId, stored, at, endpoints);
+  // The sequence update says whether any endpoint exists: most commits skip the webhook read;
+  // a tenant with endpoints reads them under its row lock (one indexed query).
+  const { stored, hasWebhooks } = await recordEventsNotingWebhooks(trx, tenantId, changes.events, at);
+  if (hasWebhooks) await dispatchToWebhooks(trx, tenantId, stored, at);
   return stored;
 }

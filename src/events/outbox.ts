@@ -3,9 +3,6 @@ import { enqueueJobs } from "../jobs/catalog.js";
 import type { StoredEvent } from "./store.js";
 import { insertDeliveries, listActiveWebhooks, type Webhook } from "./webhooks-store.js";
 
-/** The endpoints a commit may deliver to: read before the tenant's sequence lock is taken. */
-export const endpointsOf = listActiveWebhooks;
-
 /** Payload of the deliver-webhook job: one endpoint's stream. */
 export interface DeliverPayload {
   webhookId: string;

@@ -26,12 +26,31 @@ export async function recordEvents(
   events: NewEvent[],
   at: string,
 ): Promise<StoredEvent[]> {
-  if (events.length === 0) return [];
-  const [row] = await trx("tenants")
-    .where({ id: tenantId })
-    .increment("event_seq", events.length)
-    .returning("event_seq");
-  const last = Number((row as { event_seq: number | string }).event_seq);
+  return (await recordEventsNotingWebhooks(trx, tenantId, events, at)).stored;
+}
+
+/**
+ * recordEvents, also telling whether the tenant has an active webhook endpoint: the same
+ * statement that takes the sequence answers it, so a tenant without endpoints (the common case,
+ * and every bulk sync) pays no separate webhook query per change.
+ */
+export async function recordEventsNotingWebhooks(
+  trx: Knex.Transaction,
+  tenantId: string,
+  events: NewEvent[],
+  at: string,
+): Promise<{ stored: StoredEvent[]; hasWebhooks: boolean }> {
+  if (events.length === 0) return { stored: [], hasWebhooks: false };
+  const result = await trx.raw(
+    `update tenants set event_seq = event_seq + ? where id = ?
+     returning event_seq, exists (select 1 from webhooks w where w.tenant_id = tenants.id and w.active) as hooked`,
+    [events.length, tenantId],
+  );
+  const [row] = (Array.isArray(result) ? result : result.rows) as Array<{
+    event_seq: number | string;
+    hooked: unknown;
+  }>;
+  const last = Number(row.event_seq);
   const stored = events.map((e, i) => ({
     tenantId,
     seq: last - events.length + 1 + i,
@@ -47,7 +66,8 @@ export async function recordEvents(
     created_at: at,
   }));
   for (let i = 0; i < rows.length; i += 500) await trx("events").insert(rows.slice(i, i + 500));
-  return stored;
+  // SQLite answers 1/0, PostgreSQL true/false.
+  return { stored, hasWebhooks: Boolean(Number(row.hooked)) };
 }
 
 function rowToEvent(r: any): StoredEvent {

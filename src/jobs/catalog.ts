@@ -31,10 +31,10 @@ export async function enqueueJobs(
   now: Date,
 ): Promise<void> {
   if (specs.length === 0) return;
-  await insertJobs(
+  const rows = specs.map((s) => ({ ...s, ...JOB_CATALOG[s.name] }));
+  await insertJobs(db, rows, now);
+  notifyAfterCommit(
     db,
-    specs.map((s) => ({ ...s, ...JOB_CATALOG[s.name] })),
-    now,
+    rows.map((r) => r.queue),
   );
-  notifyAfterCommit(db);
 }

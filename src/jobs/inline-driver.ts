@@ -22,7 +22,7 @@ export class InlineDriver implements JobDriver {
   readonly kind = "inline" as const;
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly wakers = new Set<() => void>();
+  private readonly wakers = new Map<QueueName, Set<() => void>>(QUEUES.map((q) => [q, new Set()]));
   private loops: Promise<void>[] = [];
   private unsubscribe?: () => void;
   private readonly pollMs: number;
@@ -41,12 +41,14 @@ export class InlineDriver implements JobDriver {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = onJobsEnqueued(() => this.poke());
+    this.unsubscribe = onJobsEnqueued((queues) => this.poke(queues));
     this.loops = QUEUES.map((q) => this.loop(q));
   }
 
-  poke(): void {
-    for (const wake of this.wakers) wake();
+  /** Wake the loops of these queues (all when not named) to claim at once. */
+  poke(queues?: ReadonlySet<QueueName>): void {
+    for (const [queue, wakers] of this.wakers)
+      if (!queues || queues.has(queue)) for (const wake of wakers) wake();
   }
 
   async ready(): Promise<boolean> {
@@ -84,14 +86,14 @@ export class InlineDriver implements JobDriver {
         const p = this.execute(job).finally(() => {
           active.delete(p);
           this.inFlight.delete(p);
-          this.poke();
+          this.poke(new Set([queue]));
         });
         active.add(p);
         this.inFlight.add(p);
       }
       if (claimed.length === 0 || active.size >= this.concurrency[queue]) {
         const emptyAt = Date.now();
-        await this.sleep();
+        await this.sleep(queue);
         // Every commit pokes every loop; without a floor an idle queue re-ran its claim queries
         // several times per SCIM write (17,000 claims for 2,400 creates). At most one empty claim
         // per queue per MIN_CLAIM_GAP_MS keeps job latency low and the cost flat.
@@ -102,15 +104,16 @@ export class InlineDriver implements JobDriver {
     await Promise.all(active);
   }
 
-  private sleep(): Promise<void> {
+  private sleep(queue: QueueName): Promise<void> {
+    const wakers = this.wakers.get(queue)!;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.wakers.delete(done);
+        wakers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, this.pollMs);
-      this.wakers.add(done);
+      wakers.add(done);
     });
   }
 

@@ -32,7 +32,10 @@ export class JobRegistry {
       return { ...s, queue: def.queue, maxAttempts: def.maxAttempts };
     });
     await insertJobs(db, rows, now);
-    notifyAfterCommit(db);
+    notifyAfterCommit(
+      db,
+      rows.map((r) => r.queue),
+    );
   }
 }
 

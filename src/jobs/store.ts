@@ -41,7 +41,10 @@ function rowToJob(r: any): JobRow {
 
 /**
  * Insert jobs in the caller's transaction. A job whose dedupe key already has a pending job
- * is dropped: the pending one will recompute from the same (newer) state.
+ * is dropped: the pending one will recompute from the same (newer) state. With `holdPending`
+ * the pending row is touched instead (DO UPDATE): on PostgreSQL it stays locked until commit
+ * and claims (FOR UPDATE SKIP LOCKED) pass it by, so it cannot run before this change is
+ * visible and leave the change without a job.
  */
 export async function insertJobs(
   db: Db,
@@ -49,7 +52,7 @@ export async function insertJobs(
   now: Date,
 ): Promise<void> {
   const at = now.toISOString();
-  const rows = jobs.map((j) => ({
+  const toRow = (j: JobSpec & { queue: QueueName; maxAttempts: number }) => ({
     tenant_id: j.tenantId,
     name: j.name,
     queue: j.queue,
@@ -60,12 +63,29 @@ export async function insertJobs(
     run_at: (j.runAt ?? now).toISOString(),
     created_at: at,
     updated_at: at,
-  }));
+  });
+  const seen = new Set<string>();
+  // PostgreSQL refuses to upsert one row twice in a statement: keep the first of each key.
+  const held = jobs.filter(
+    (j) => j.holdPending && j.dedupeKey && !seen.has(j.dedupeKey) && seen.add(j.dedupeKey),
+  );
+  const rest = jobs.filter((j) => !(j.holdPending && j.dedupeKey));
+  // ON CONFLICT DO NOTHING without a target covers the partial unique index on both dialects;
+  // DO UPDATE needs the target, which names that index (both dialects infer it).
+  await insertChunks(db, rest.map(toRow), "on conflict do nothing");
+  await insertChunks(
+    db,
+    held.map(toRow),
+    "on conflict (dedupe_key) where state = 'pending' do update set updated_at = excluded.updated_at",
+  );
+}
+
+async function insertChunks(db: Db, rows: Array<Record<string, unknown>>, onConflict: string): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
-    const chunk = rows.slice(i, i + 200);
-    // ON CONFLICT DO NOTHING without a target covers the partial unique index on both dialects.
-    const sql = db("jobs").insert(chunk).toSQL();
-    await db.raw(`${sql.sql} on conflict do nothing`, sql.bindings as any[]);
+    const sql = db("jobs")
+      .insert(rows.slice(i, i + 200))
+      .toSQL();
+    await db.raw(`${sql.sql} ${onConflict}`, sql.bindings as any[]);
   }
 }
 

@@ -39,6 +39,13 @@ export interface JobSpec {
   payload: unknown;
   /** Jobs with the same key coalesce while pending (e.g. `sync-roles/<tenant>/<user>`). */
   dedupeKey?: string;
+  /**
+   * When the key already has a pending job, lock that row until this transaction commits, so
+   * no worker claims and runs it before this change is visible (PostgreSQL; SQLite serialises
+   * anyway). For a key many writers share (a per-tenant drain); take it before any row lock
+   * that the job itself takes (the tenant's event sequence), or two writers can deadlock.
+   */
+  holdPending?: boolean;
   runAt?: Date;
 }
 

@@ -4,7 +4,7 @@ import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobRegistry } from "../jobs/registry.js";
 import type { JobContext } from "../jobs/types.js";
 import * as store from "./store.js";
-import { SYNC_BATCH, syncUserRoles } from "./sync.js";
+import { drainPendingRoleSyncs, SYNC_BATCH, syncUserRoles } from "./sync.js";
 
 /** The users a sync-roles payload names. */
 export async function usersInScope(db: Knex, tenantId: string, p: SyncRolesPayload): Promise<string[]> {
@@ -25,6 +25,7 @@ function syncRolesHandler(name: "sync-roles" | "sync-roles-urgent") {
   return async (payload: SyncRolesPayload, ctx: JobContext): Promise<void> => {
     const tenantId = ctx.tenantId;
     if (!tenantId) return;
+    if (payload.pending) return drainPending(name, tenantId, ctx);
     const users = await usersInScope(ctx.db, tenantId, payload);
     if (payload.users || users.length <= SYNC_BATCH) {
       const r = await syncUserRoles(ctx, tenantId, users);
@@ -37,6 +38,31 @@ function syncRolesHandler(name: "sync-roles" | "sync-roles-urgent") {
     await ctx.db.transaction((trx) => enqueueJobs(trx, batches, ctx.now()));
     ctx.logger.debug({ users: users.length, batches: batches.length }, "role recomputation fanned out");
   };
+}
+
+/**
+ * How long a drain job lets new users gather before it reads them. Without it each drain was
+ * claimed right after the create that enqueued it and took one user: a claim, a transaction
+ * and a completion per user again. Real time (not ctx.now): a pause, not a schedule.
+ */
+const DRAIN_GATHER_MS = 50;
+
+/**
+ * One batch of the tenant's new users per job; a full batch enqueues the next job (its own
+ * dedupe key, so a chain of batches never waits on the creates' pending drain job).
+ * Short jobs keep per-tenant fairness and make a crash redo one batch only.
+ */
+async function drainPending(
+  name: "sync-roles" | "sync-roles-urgent",
+  tenantId: string,
+  ctx: JobContext,
+): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_GATHER_MS));
+  // Not the key user.created shares (held until commit): this transaction holds the tenant's
+  // sequence row by then, and a create takes that key before the sequence row: a deadlock.
+  const next = { name, tenantId, payload: { pending: true }, dedupeKey: `${name}/${tenantId}/pending-next` };
+  const r = await drainPendingRoleSyncs(ctx, tenantId, (trx) => enqueueJobs(trx, [next], ctx.now()));
+  if (r.assigned || r.revoked) ctx.logger.debug(r, "roles of new users computed");
 }
 
 /** Register the roles capability's jobs. */

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { ChangeSet, commitChanges } from "../directory/changes.js";
+import { deletePendingRoleSyncs, listPendingRoleSyncs } from "../directory/pending-role-syncs-store.js";
 import { findTenantById } from "../tenants/store.js";
 import { ensureDefaultRoles } from "./defaults.js";
 import { effectiveRoles, roleIdsOf, rowKey } from "./rules.js";
@@ -38,6 +39,29 @@ export async function syncUserRoles(
     total.revoked += r.revoked;
   }
   return total;
+}
+
+/**
+ * Compute the roles of up to SYNC_BATCH users noted in pending_role_syncs and forget them, in
+ * one transaction. A full batch means more may be waiting: `whenMore` then runs in the same
+ * transaction (to enqueue the next batch), so a crash cannot strand noted users without a job.
+ * Safe against a concurrent reactivation: syncBatch locks the user rows, so a change either
+ * commits before the recompute reads it or notes the user again after this batch committed.
+ */
+export async function drainPendingRoleSyncs(
+  deps: { db: Knex; now: () => Date },
+  tenantId: string,
+  whenMore: (trx: Knex.Transaction) => Promise<void>,
+): Promise<SyncResult> {
+  await ensureDefaultRoles(deps.db, tenantId, deps.now());
+  return deps.db.transaction(async (trx) => {
+    const ids = await listPendingRoleSyncs(trx, tenantId, SYNC_BATCH);
+    if (ids.length === 0) return { users: 0, assigned: 0, revoked: 0 };
+    const r = await syncBatch(trx, tenantId, ids, deps.now().toISOString());
+    await deletePendingRoleSyncs(trx, tenantId, ids);
+    if (ids.length === SYNC_BATCH) await whenMore(trx);
+    return r;
+  });
 }
 
 /** Recompute these users' roles inside the caller's transaction (the revoke-access job's step 2). */

@@ -20,3 +20,19 @@ export function readSettings(stored: unknown): TenantSettings {
   const parsed = tenantSettingsSchema.safeParse(known);
   return parsed.success ? parsed.data : tenantSettingsSchema.parse({});
 }
+
+/**
+ * A PATCH of the settings: the given keys only. `tenantSettingsSchema.partial()` still fills
+ * absent keys with their defaults (zod applies a default under optional), so a PATCH of one
+ * setting silently reset the others (e.g. defaultRole back to `member`).
+ */
+export const tenantSettingsPatchSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(tenantSettingsSchema.shape).map(([key, field]) => [
+        key,
+        (field instanceof z.ZodDefault ? field.unwrap() : field).optional(),
+      ]),
+    ),
+  )
+  .strict() as unknown as z.ZodType<Partial<TenantSettings>>;

@@ -4,8 +4,9 @@ import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/errors.js";
 import { AppError, conflict, notFound } from "../http/errors.js";
 import { parseInput } from "../http/validate.js";
+import { enqueueJobs } from "../jobs/catalog.js";
 import { displayPrefix, generateSecret, hashSecret, SECRET_PREFIX, sameHash } from "./secrets.js";
-import { tenantSettingsSchema } from "./settings.js";
+import { tenantSettingsPatchSchema, tenantSettingsSchema } from "./settings.js";
 import * as store from "./store.js";
 import type { ScimToken, Tenant } from "./store.js";
 
@@ -27,7 +28,7 @@ export const createTenantInput = z
   .object({
     slug: slugSchema,
     name: z.string().trim().min(1).max(200),
-    settings: tenantSettingsSchema.partial().optional(),
+    settings: tenantSettingsPatchSchema.optional(),
   })
   .strict();
 
@@ -35,7 +36,7 @@ export const createTenantInput = z
 export const updateTenantInput = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
-    settings: tenantSettingsSchema.partial().optional(),
+    settings: tenantSettingsPatchSchema.optional(),
   })
   .strict();
 
@@ -91,8 +92,24 @@ export async function updateTenant(deps: TenantDeps, slug: string, body: unknown
     settings: tenantSettingsSchema.parse({ ...tenant.settings, ...(input.settings ?? {}) }),
     updatedAt: deps.now().toISOString(),
   };
-  await store.updateTenantRow(deps.db, updated);
+  await deps.db.transaction(async (trx) => {
+    await store.updateTenantRow(trx, updated);
+    if (updated.settings.defaultRole !== tenant.settings.defaultRole)
+      await enqueueRoleRecompute(trx, tenant.id, deps.now());
+  });
   return updated;
+}
+
+/**
+ * Issue 4: users no mapping covers hold the default role, so a new default must reach them (and
+ * the old one leave them). Enqueued with the settings change: both commit or neither does.
+ */
+async function enqueueRoleRecompute(trx: Knex.Transaction, tenantId: string, now: Date): Promise<void> {
+  await enqueueJobs(
+    trx,
+    [{ name: "sync-roles", tenantId, payload: { all: true }, dedupeKey: `sync-roles/${tenantId}/all` }],
+    now,
+  );
 }
 
 /** Delete a tenant and all of its data. */

@@ -91,6 +91,35 @@ for (const v of variants()) {
       );
     });
 
+    it("moves the default role when the tenant's defaultRole setting changes", async () => {
+      const t = await tenant(ctx, "r-default");
+      await t.a.post(`${t.base}/roles`, { key: "viewer", name: "Viewer" }).expect(201);
+      const plain = await t.user("plain@example.com");
+      const mapped = await t.user("mapped@example.com");
+      const eng = await t.group("Eng", [mapped]);
+      await t.a.post(`${t.base}/role-mappings`, { groupId: eng, role: "admin" }).expect(201);
+      await t.waitKeys(plain, "member");
+      await t.waitKeys(mapped, "admin");
+      await t.a.patch(t.base, { settings: { defaultRole: "viewer" } }).expect(200);
+      await t.waitKeys(plain, "viewer");
+      assert.deepEqual(await t.roles(plain), [{ key: "viewer", name: "Viewer", source: "default" }]);
+      await t.settle();
+      assert.equal(await t.keys(mapped), "admin");
+      const revoked = (await t.events("role.revoked")).filter((e) => e.data.userId === plain);
+      assert.deepEqual(
+        revoked.map((e) => e.data.role),
+        ["member"],
+      );
+      // A change of another setting recomputes nothing.
+      const before = (await t.events()).length;
+      await t.a.patch(t.base, { settings: { deprovisionPolicy: "delete" } }).expect(200);
+      await t.settle();
+      assert.deepEqual(
+        (await t.events()).slice(before).map((e) => [e.type, e.data]),
+        [],
+      );
+    });
+
     it("counts nested groups: a member of a child group is a member of the parent", async () => {
       const t = await tenant(ctx, "r-nest");
       const bob = await t.user("bob@example.com");

@@ -37,17 +37,72 @@ for (const v of variants()) {
           patchOp({ op: "replace", path: "displayName", value: `Burst ${i}` }),
         );
       const pending = await countJobs(ctx, { state: "pending", name: "sync-roles", tenant_id: t.tenantId });
-      // One per user (user.created and group.user_added coalesce) plus the mapping's group scope.
-      assert.ok(pending <= 101, `pending sync-roles jobs: ${pending}`);
+      // One per user (group.user_added), the tenant's one new-user drain (every user.created)
+      // and the mapping's group scope.
+      assert.ok(pending <= 102, `pending sync-roles jobs: ${pending}`);
       await ctx.deps.driver.start();
       await t.settle();
       for (const u of [users[0], users[57], users[99]]) assert.equal(await t.keys(u), "admin");
       const ran = await countJobs(ctx, { state: "done", name: "sync-roles", tenant_id: t.tenantId });
-      assert.ok(ran <= 101, `sync-roles jobs run: ${ran}`);
+      assert.ok(ran <= 102, `sync-roles jobs run: ${ran}`);
       const assigned = await t.events("role.assigned");
       // member (default) then admin, once each per user: nothing ran twice in a way that shows.
       assert.equal(assigned.filter((e) => e.data.role === "admin").length, 100);
       assert.equal(new Set(assigned.map((e) => `${e.data.userId}/${e.data.role}`)).size, assigned.length);
+    });
+
+    it("gives a burst of new users their roles through a few coalesced jobs, not one per user", async () => {
+      const t = await tenant(ctx, "s-created");
+      await ctx.deps.driver.stop(5000);
+      const mapped = await t.group("Mapped");
+      await t.a.post(`${t.base}/role-mappings`, { groupId: mapped, role: "admin" }).expect(201);
+      const users: string[] = [];
+      // More than two drain batches (SYNC_BATCH = 500): the job chains itself until the set is empty.
+      for (let i = 0; i < 1100; i += 10)
+        users.push(
+          ...(await Promise.all(Array.from({ length: 10 }, (_, k) => t.user(`n${i + k}@example.com`)))),
+        );
+      const admins = users.slice(0, 10);
+      await t.scim
+        .patch(
+          `/Groups/${mapped}`,
+          patchOp({ op: "add", path: "members", value: admins.map((value) => ({ value })) }),
+        )
+        .expect(204);
+      // Deactivated and reactivated before any job ran: noted again, ends up with the default role.
+      await t.scim
+        .patch(`/Users/${users[20]}`, patchOp({ op: "replace", path: "active", value: false }))
+        .expect(200);
+      await t.scim
+        .patch(`/Users/${users[20]}`, patchOp({ op: "replace", path: "active", value: true }))
+        .expect(200);
+      const drains = await ctx.deps
+        .db("jobs")
+        .where({ tenant_id: t.tenantId, state: "pending", dedupe_key: `sync-roles/${t.tenantId}/pending` })
+        .count({ c: "*" })
+        .first();
+      assert.equal(Number(drains?.c), 1);
+      await ctx.deps.driver.start();
+      await t.settle();
+      const jobs = await countJobs(ctx, { name: "sync-roles", tenant_id: t.tenantId });
+      assert.ok(jobs <= 20, `sync-roles jobs for 1,100 new users: ${jobs}`);
+      const held = await ctx.deps
+        .db("user_roles as ur")
+        .join("roles as r", "r.id", "ur.role_id")
+        .where("ur.tenant_id", t.tenantId)
+        .select("ur.user_id as userId", "r.key as key");
+      const keys = new Map<string, string[]>();
+      for (const h of held) keys.set(h.userId, [...(keys.get(h.userId) ?? []), h.key]);
+      for (const u of users) assert.deepEqual(keys.get(u), admins.includes(u) ? ["admin"] : ["member"], u);
+      const left = await ctx.deps
+        .db("pending_role_syncs")
+        .where({ tenant_id: t.tenantId })
+        .count({ c: "*" })
+        .first();
+      assert.equal(Number(left?.c), 0);
+      // Each user gained exactly one role, once: no duplicate events from overlapping jobs.
+      const assigned = await ctx.deps.db("events").where({ tenant_id: t.tenantId, type: "role.assigned" });
+      assert.equal(assigned.length, users.length);
     });
 
     it("recomputing concurrently and repeatedly records each change once", async () => {
