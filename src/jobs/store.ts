@@ -297,10 +297,12 @@ export async function resetFailedJob(db: Db, id: number, now: Date): Promise<Job
   const at = now.toISOString();
   const reset = { state: "pending", attempts: 0, run_at: at, locked_until: null, updated_at: at };
   try {
-    const n = await db("jobs")
+    // The row as reset (a driver may claim it before another read could see it pending).
+    const rows = await db("jobs")
       .where({ id, state: "failed" })
-      .update({ ...reset, generation: db.raw("generation + 1") });
-    if (n === 0) return undefined;
+      .update({ ...reset, generation: db.raw("generation + 1") })
+      .returning("*");
+    return rows.length ? rowToJob(rows[0]) : undefined;
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     await db("jobs")
