@@ -244,3 +244,23 @@ export async function freshDatabase(
     drop: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** Two `npm run worker` processes (the BullMQ shape) with the given environment. */
+export function startWorkers(env: Record<string, string>): ChildProcess[] {
+  return [0, 1].map(() =>
+    spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    }),
+  );
+}
+
+/** SIGTERM a child process and wait for it to exit. */
+export function stopWorker(w: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (w.exitCode !== null) return resolve();
+    w.on("exit", () => resolve());
+    w.kill("SIGTERM");
+  });
+}

@@ -1,16 +1,3 @@
-/**
- * Revocation benchmark (issue 6): R deprovisionings (default 1,000) of logged-in users while
- * another tenant runs an initial sync of S users (default 100,000), against a real server.
- * Prints, from each request's arrival (the receipt's requestedAt, server clock) to:
- *   - sessions refused: checked with the user's session cookie right after the PATCH answers,
- *   - roles stripped (receipt rolesStrippedAt),
- *   - webhook acknowledged by a local receiver (receipt webhooks[].acknowledgedAt),
- * and how far the other tenant's sync got meanwhile (it is stopped once the revocations are done).
- *   node --import tsx scripts/bench/revocation.ts [R] [S]
- * SQLite with in-process jobs by default; with DATABASE_URL=postgres://… and REDIS_URL set,
- * PostgreSQL + BullMQ with two `npm run worker` processes.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSession, SESSION_COOKIE } from "../../src/access/sessions.js";
@@ -21,10 +8,11 @@ import {
   Latencies,
   pool,
   request,
-  ROOT,
   rssPeak,
   startServer,
   freshDatabase,
+  startWorkers,
+  stopWorker,
 } from "./lib.js";
 
 const R = Number(process.argv[2] ?? 1000);
@@ -74,23 +62,6 @@ async function tenantWithToken(port: number, slug: string): Promise<string> {
   return (await request(port, "POST", `/admin/v1/tenants/${slug}/scim-tokens`, { name: "bench" }, ADMIN)).body
     .token;
 }
-
-function startWorkers(env: Record<string, string>): ChildProcess[] {
-  return [0, 1].map(() =>
-    spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "inherit", "inherit"],
-    }),
-  );
-}
-
-const stop = (w: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (w.exitCode !== null) return resolve();
-    w.on("exit", () => resolve());
-    w.kill("SIGTERM");
-  });
 
 async function main(): Promise<void> {
   const db = await freshDatabase("revoke");
@@ -275,7 +246,7 @@ async function main(): Promise<void> {
   } finally {
     await side.destroy();
     hook.server.close();
-    await Promise.all(workers.map(stop));
+    await Promise.all(workers.map(stopWorker));
     await server.stop();
     await db.drop();
   }

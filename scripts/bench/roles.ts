@@ -1,13 +1,3 @@
-/**
- * Roles and events benchmark: prints
- *   1. time until a mapping change covering N users (default 50,000) is fully recomputed,
- *   2. jobs executed and settle time after a 100-member PATCH,
- *   3. webhook throughput and p99 commit→delivery latency at 200 events/s to a local receiver.
- *   node --import tsx scripts/bench/roles.ts [N]
- * SQLite with the in-process driver by default; with DATABASE_URL=postgres://… and REDIS_URL
- * set, PostgreSQL + BullMQ with two `npm run worker` processes doing the work.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +9,7 @@ import { updateUser } from "../../src/directory/users.js";
 import { createWebhook } from "../../src/events/webhooks.js";
 import { createMapping } from "../../src/roles/use-cases.js";
 import { createTenant } from "../../src/tenants/use-cases.js";
-import { fmt, Latencies, ROOT, freshDatabase } from "./lib.js";
+import { fmt, freshDatabase, Latencies, startWorkers, stopWorker } from "./lib.js";
 
 const N = Number(process.argv[2] ?? 50_000);
 const pg = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined;
@@ -78,24 +68,6 @@ async function waitFor(fn: () => Promise<boolean>, timeoutMs = 300_000): Promise
 const count = async (q: any) => Number((await q.count({ c: "*" }).first())?.c ?? 0);
 const idle = (deps: Deps) => async () =>
   (await count(deps.db("jobs").whereIn("state", ["pending", "running", "relayed"]))) === 0;
-
-function startWorkers(env: Record<string, string>): ChildProcess[] {
-  return [0, 1].map(() =>
-    spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "inherit", "inherit"],
-    }),
-  );
-}
-
-function stopWorker(w: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (w.exitCode !== null) return resolve();
-    w.on("exit", () => resolve());
-    w.kill("SIGTERM");
-  });
-}
 
 async function mappingChange(deps: Deps, slug: string, tenantId: string): Promise<void> {
   const { groupId } = await seed(deps, tenantId, N, "m");

@@ -11,14 +11,12 @@
  * node flags for the server processes, e.g. `--import /path/to/instrumentation.mjs`).
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
-import knex, { type Knex } from "knex";
+import type { Knex } from "knex";
 import { TestIdp } from "../../test/helpers/test-idp.js";
-import { ADMIN, fmt, Latencies, pool, processTree, request, startServer } from "./lib.js";
+import { ADMIN, fmt, freshDatabase, Latencies, pool, processTree, request, startServer } from "./lib.js";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const LOGINS = Number(args[0] ?? 1000);
@@ -63,34 +61,6 @@ function raw(
       req.end();
     },
   );
-}
-
-async function freshDatabase(): Promise<{ url: string; db: () => Knex; drop(): Promise<void> }> {
-  const pg = process.env.DATABASE_URL;
-  if (pg?.startsWith("postgres")) {
-    const name = `roster_bench_saml_${process.pid}`;
-    const a = knex({ client: "pg", connection: pg });
-    await a.raw(`create database ${name}`);
-    await a.destroy();
-    const url = new URL(pg);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      db: () => knex({ client: "pg", connection: url.toString() }),
-      drop: async () => {
-        const d = knex({ client: "pg", connection: pg });
-        await d.raw(`drop database if exists ${name} with (force)`);
-        await d.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "roster-bench-saml-"));
-  const file = `${dir}/roster.sqlite`;
-  return {
-    url: `sqlite:${file}`,
-    db: () => knex({ client: "better-sqlite3", connection: { filename: file }, useNullAsDefault: true }),
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
 }
 
 async function seedUsers(db: Knex, tenantId: string, n: number): Promise<void> {
@@ -158,7 +128,7 @@ function cpuByProcess(pid: number): Map<number, number> {
 }
 
 async function main(): Promise<void> {
-  const database = await freshDatabase();
+  const database = await freshDatabase("saml");
   const server = await startServer(
     { DATABASE_URL: database.url, PUBLIC_URL, ROSTER_WORKERS: process.env.BENCH_WORKERS ?? "2" },
     "src/server.ts",
@@ -170,7 +140,7 @@ async function main(): Promise<void> {
     ],
   );
   const port = server.port;
-  const db = database.db();
+  const db = database.knex();
   try {
     const idp = new TestIdp("https://idp.bench/entity", "https://idp.bench/sso");
     const tenant = await request(port, "POST", "/admin/v1/tenants", { slug: SLUG, name: "Bench" }, ADMIN);

@@ -1,12 +1,3 @@
-/**
- * SCIM benchmark: drives a real Roster over HTTP the way Entra ID does and prints figures.
- *   node --import tsx scripts/bench/scim.ts [N …]      (default N = 10000 100000)
- * SQLite by default; with DATABASE_URL=postgres://… it benchmarks PostgreSQL instead.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import knex from "knex";
 import {
   ADMIN,
   cpuMs,
@@ -18,35 +9,11 @@ import {
   type Server,
   startServer,
   timed,
+  freshDatabase,
 } from "./lib.js";
 
 const CONCURRENCY = 16;
 const PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-async function freshDatabase(n: number): Promise<{ url: string; drop(): Promise<void> }> {
-  const pg = process.env.DATABASE_URL;
-  if (pg?.startsWith("postgres")) {
-    const name = `roster_bench_${n}_${process.pid}`;
-    const admin = knex({ client: "pg", connection: pg });
-    await admin.raw(`create database ${name}`);
-    await admin.destroy();
-    const url = new URL(pg);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      drop: async () => {
-        const a = knex({ client: "pg", connection: pg });
-        await a.raw(`drop database if exists ${name} with (force)`);
-        await a.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "roster-bench-"));
-  return {
-    url: `sqlite:${dir}/roster.sqlite`,
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 async function setup(server: Server): Promise<string> {
   const slug = `bench-${Date.now()}`;
@@ -79,7 +46,7 @@ async function phase<T>(server: Server, label: string, requests: () => number, f
 const userName = (i: number) => `user${i}@bench.example.com`;
 
 async function run(n: number) {
-  const db = await freshDatabase(n);
+  const db = await freshDatabase(`scim_${n}`);
   const server = await startServer({ DATABASE_URL: db.url, BODY_LIMIT: "5mb" });
   const rss = rssPeak(server.child.pid!);
   const token = await setup(server);

@@ -75,19 +75,6 @@ export async function insertRevocation(db: Db, r: RevocationRow): Promise<void> 
   });
 }
 
-/** One receipt of a tenant; `lock` holds it for the rest of the transaction (PostgreSQL). */
-export async function findRevocation(
-  db: Db,
-  tenantId: string,
-  id: string,
-  lock = false,
-): Promise<RevocationRow | undefined> {
-  const q = db("revocations").where({ tenant_id: tenantId, id });
-  if (lock && dialectOf(db) === "pg") q.forUpdate();
-  const row = await q.first();
-  return row ? rowToRevocation(row) : undefined;
-}
-
 /** Receipts whose roles step has not run yet, oldest first. */
 export async function listOpenRevocations(db: Db, tenantId: string, limit: number): Promise<RevocationRow[]> {
   const rows = await db("revocations")
