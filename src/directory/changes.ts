@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { dispatchToWebhooks } from "../events/outbox.js";
-import { type NewEvent, recordEventsNotingWebhooks, type StoredEvent } from "../events/store.js";
+import { recordEvents } from "../events/outbox.js";
+import type { NewEvent, StoredEvent } from "../events/store.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobSpec } from "../jobs/types.js";
 import { insertPendingRoleSyncs } from "./pending-role-syncs-store.js";
@@ -130,9 +130,5 @@ export async function commitChanges(
   if (changes.events.length === 0) return [];
   await insertPendingRoleSyncs(trx, tenantId, pendingRoleSyncs(changes.events), at);
   await enqueueJobs(trx, roleSyncJobs(tenantId, changes.events), new Date(at));
-  // The sequence update says whether any endpoint exists: most commits skip the webhook read;
-  // a tenant with endpoints reads them under its row lock (one indexed query).
-  const { stored, hasWebhooks } = await recordEventsNotingWebhooks(trx, tenantId, changes.events, at);
-  if (hasWebhooks) await dispatchToWebhooks(trx, tenantId, stored, at);
-  return stored;
+  return recordEvents(trx, tenantId, changes.events, at);
 }

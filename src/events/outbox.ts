@@ -1,6 +1,13 @@
 import type { Knex } from "knex";
+import { dialectOf } from "../db/knex.js";
 import { enqueueJobs } from "../jobs/catalog.js";
-import type { StoredEvent } from "./store.js";
+import {
+  insertEventsAndDeliveriesPg,
+  insertEventsNotingWebhooks,
+  type NewEvent,
+  type PlannedDelivery,
+  type StoredEvent,
+} from "./store.js";
 import { insertDeliveries, listActiveWebhooks, type Webhook } from "./webhooks-store.js";
 
 /** Payload of the deliver-webhook job: one endpoint's stream. */
@@ -26,39 +33,69 @@ export function subscribes(patterns: string[], type: string): boolean {
   );
 }
 
-/**
- * Inside the transaction that recorded the events: one delivery row per subscribed endpoint
- * and one deliver-webhook job per (endpoint, stream), coalesced while pending.
- */
-export async function dispatchToWebhooks(
-  trx: Knex.Transaction,
-  tenantId: string,
-  events: StoredEvent[],
-  at: string,
-  endpoints?: Webhook[],
-): Promise<void> {
-  if (events.length === 0) return;
-  const hooks = endpoints ?? (await listActiveWebhooks(trx, tenantId));
-  if (hooks.length === 0) return;
-  const deliveries = [];
+/** Which endpoints get which events of a batch, and the stream jobs that send them. */
+export function planDeliveries(
+  hooks: Webhook[],
+  events: NewEvent[],
+): { deliveries: PlannedDelivery[]; streams: DeliverPayload[] } {
+  const deliveries: PlannedDelivery[] = [];
   const streams = new Map<string, DeliverPayload>();
   for (const hook of hooks) {
-    for (const e of events) {
-      if (!subscribes(hook.events, e.type)) continue;
+    events.forEach((e, index) => {
+      if (!subscribes(hook.events, e.type)) return;
       const stream = streamOf(e);
-      deliveries.push({ tenantId, webhookId: hook.id, eventSeq: e.seq, eventType: e.type, stream });
+      deliveries.push({ index, webhookId: hook.id, eventType: e.type, stream });
       streams.set(`${hook.id}/${stream}`, { webhookId: hook.id, stream });
-    }
+    });
   }
-  await insertDeliveries(trx, deliveries, at);
-  await enqueueJobs(
+  return { deliveries, streams: [...streams.values()] };
+}
+
+/** One deliver-webhook job per (endpoint, stream), coalesced with a pending one. */
+function enqueueStreams(trx: Knex.Transaction, tenantId: string, streams: DeliverPayload[], at: string) {
+  return enqueueJobs(
     trx,
-    [...streams.entries()].map(([key, payload]) => ({
+    streams.map((payload) => ({
       name: "deliver-webhook" as const,
       tenantId,
       payload,
-      dedupeKey: `deliver-webhook/${key}`,
+      dedupeKey: `deliver-webhook/${payload.webhookId}/${payload.stream}`,
     })),
     new Date(at),
   );
+}
+
+/**
+ * The outbox: record events in the caller's transaction, with one pending delivery per
+ * subscribed endpoint and the jobs that send them, so nothing is announced that did not commit
+ * and nothing that committed goes unannounced. Call it last in a transaction: from here to the
+ * commit the tenant row is locked (it orders the feed).
+ *
+ * PostgreSQL reads the endpoints and enqueues the jobs before taking that lock and then takes
+ * it with a single statement (events and deliveries together), which keeps concurrent writers
+ * of one tenant from queueing behind round trips. SQLite has one writer at a time anyway and
+ * keeps the path that skips the endpoint query for tenants without endpoints.
+ */
+export async function recordEvents(
+  trx: Knex.Transaction,
+  tenantId: string,
+  events: NewEvent[],
+  at: string,
+): Promise<StoredEvent[]> {
+  if (events.length === 0) return [];
+  if (dialectOf(trx) === "pg") {
+    const plan = planDeliveries(await listActiveWebhooks(trx, tenantId), events);
+    await enqueueStreams(trx, tenantId, plan.streams, at);
+    return insertEventsAndDeliveriesPg(trx, tenantId, events, plan.deliveries, at);
+  }
+  const { stored, hasWebhooks } = await insertEventsNotingWebhooks(trx, tenantId, events, at);
+  if (!hasWebhooks) return stored;
+  const plan = planDeliveries(await listActiveWebhooks(trx, tenantId), events);
+  await insertDeliveries(
+    trx,
+    plan.deliveries.map((d) => ({ ...d, tenantId, eventSeq: stored[d.index].seq })),
+    at,
+  );
+  await enqueueStreams(trx, tenantId, plan.streams, at);
+  return stored;
 }

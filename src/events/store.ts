@@ -16,25 +16,14 @@ export interface NewEvent {
 }
 
 /**
- * Record events inside the caller's transaction. The per-tenant sequence is taken from the
- * tenant row (its lock is held to commit), so sequence order is commit order within a tenant
- * and a feed reader never skips an event that commits late. Call it last in a transaction.
+ * Insert events inside the caller's transaction, taking the per-tenant sequence from the tenant
+ * row (its lock is held to commit), so sequence order is commit order within a tenant and a
+ * feed reader never skips an event that commits late. Also answers whether the tenant has an
+ * active webhook endpoint: the statement that takes the sequence tells, so a tenant without
+ * endpoints (the common case, and every bulk sync) pays no separate webhook query per change.
+ * Callers go through the outbox's recordEvents, which calls this last in the transaction.
  */
-export async function recordEvents(
-  trx: Knex.Transaction,
-  tenantId: string,
-  events: NewEvent[],
-  at: string,
-): Promise<StoredEvent[]> {
-  return (await recordEventsNotingWebhooks(trx, tenantId, events, at)).stored;
-}
-
-/**
- * recordEvents, also telling whether the tenant has an active webhook endpoint: the same
- * statement that takes the sequence answers it, so a tenant without endpoints (the common case,
- * and every bulk sync) pays no separate webhook query per change.
- */
-export async function recordEventsNotingWebhooks(
+export async function insertEventsNotingWebhooks(
   trx: Knex.Transaction,
   tenantId: string,
   events: NewEvent[],
@@ -50,14 +39,7 @@ export async function recordEventsNotingWebhooks(
     event_seq: number | string;
     hooked: unknown;
   }>;
-  const last = Number(row.event_seq);
-  const stored = events.map((e, i) => ({
-    tenantId,
-    seq: last - events.length + 1 + i,
-    type: e.type,
-    data: e.data,
-    createdAt: at,
-  }));
+  const stored = storedEvents(tenantId, Number(row.event_seq) - events.length, events, at);
   const rows = stored.map((e) => ({
     tenant_id: tenantId,
     seq: e.seq,
@@ -68,6 +50,67 @@ export async function recordEventsNotingWebhooks(
   for (let i = 0; i < rows.length; i += 500) await trx("events").insert(rows.slice(i, i + 500));
   // SQLite answers 1/0, PostgreSQL true/false.
   return { stored, hasWebhooks: Boolean(Number(row.hooked)) };
+}
+
+/** A delivery to insert with its event: `index` is the event's place in the batch. */
+export interface PlannedDelivery {
+  index: number;
+  webhookId: string;
+  eventType: string;
+  stream: string;
+}
+
+/**
+ * PostgreSQL: take the sequence, insert the events and their pending deliveries in one
+ * statement, so the tenant row lock (which orders the feed) is held for that statement and the
+ * commit only, not for a round trip per table. Many writers of one tenant queue on that lock;
+ * the shorter the hold, the more commits a second.
+ */
+export async function insertEventsAndDeliveriesPg(
+  trx: Knex.Transaction,
+  tenantId: string,
+  events: NewEvent[],
+  deliveries: PlannedDelivery[],
+  at: string,
+): Promise<StoredEvent[]> {
+  if (events.length === 0) return [];
+  const ev = events.map((e, i) => ({ i, type: e.type, data: JSON.stringify(e.data) }));
+  const dl = deliveries.map((d) => ({ i: d.index, w: d.webhookId, t: d.eventType, s: d.stream }));
+  const result = await trx.raw(
+    `with s as (
+       update tenants set event_seq = event_seq + ? where id = ? returning event_seq - ? as base
+     ), e as (
+       insert into events (tenant_id, seq, type, data, created_at)
+       select ?, s.base + v.i + 1, v.type, v.data, ?
+       from s, jsonb_to_recordset(?::jsonb) as v(i int, type text, data text)
+     ), d as (
+       insert into webhook_deliveries
+         (tenant_id, webhook_id, event_seq, event_type, stream, state, next_attempt_at, created_at)
+       select ?, v.w, s.base + v.i + 1, v.t, v.s, 'pending', ?, ?
+       from s, jsonb_to_recordset(?::jsonb) as v(i int, w text, t text, s text)
+       on conflict (webhook_id, event_seq) do nothing
+     )
+     select base from s`,
+    [
+      events.length,
+      tenantId,
+      events.length,
+      tenantId,
+      at,
+      JSON.stringify(ev),
+      tenantId,
+      at,
+      at,
+      JSON.stringify(dl),
+    ],
+  );
+  const [row] = result.rows as Array<{ base: number | string }>;
+  if (!row) throw new Error(`tenant ${tenantId} not found while recording events`);
+  return storedEvents(tenantId, Number(row.base), events, at);
+}
+
+function storedEvents(tenantId: string, base: number, events: NewEvent[], at: string): StoredEvent[] {
+  return events.map((e, i) => ({ tenantId, seq: base + 1 + i, type: e.type, data: e.data, createdAt: at }));
 }
 
 function rowToEvent(r: any): StoredEvent {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { recordEvents } from "../../src/events/store.js";
+import { recordEvents } from "../../src/events/outbox.js";
 import { findJob, listJobsByState } from "../../src/jobs/store.js";
 import {
   backends,
