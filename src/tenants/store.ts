@@ -1,4 +1,5 @@
-import type { Db } from "../db/knex.js";
+import type { Knex } from "knex";
+import { type Db, dialectOf } from "../db/knex.js";
 import { parseJson, toIso } from "../db/rows.js";
 import { readSettings, type TenantSettings } from "./settings.js";
 
@@ -77,6 +78,14 @@ export async function findTenantById(db: Db, id: string): Promise<Tenant | undef
 export async function listTenants(db: Db): Promise<Tenant[]> {
   const rows = await db("tenants").orderBy("slug");
   return rows.map(rowToTenant);
+}
+
+/** The tenant with this id, its row locked to the end of the transaction (PostgreSQL). */
+export async function lockTenant(trx: Knex.Transaction, id: string): Promise<Tenant | undefined> {
+  const q = trx("tenants").where({ id }).first();
+  if (dialectOf(trx) === "pg") q.forUpdate();
+  const row = await q;
+  return row ? rowToTenant(row) : undefined;
 }
 
 /** Write a tenant's name and settings. */

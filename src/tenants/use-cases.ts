@@ -5,6 +5,8 @@ import { isUniqueViolation } from "../db/errors.js";
 import { AppError, conflict, notFound } from "../http/errors.js";
 import { parseInput } from "../http/validate.js";
 import { enqueueJobs } from "../jobs/catalog.js";
+import { DEFAULT_ROLES, ensureDefaultRoles } from "../roles/defaults.js";
+import { findRoleByKey } from "../roles/store.js";
 import { displayPrefix, generateSecret, hashSecret, SECRET_PREFIX, sameHash } from "./secrets.js";
 import { tenantSettingsPatchSchema, tenantSettingsSchema } from "./settings.js";
 import * as store from "./store.js";
@@ -51,6 +53,9 @@ export const createScimTokenInput = z
 /** Create a tenant; 409 TENANT_EXISTS when the slug is taken. */
 export async function createTenant(deps: TenantDeps, body: unknown): Promise<Tenant> {
   const input = parseInput(createTenantInput, body);
+  // A new tenant has only the starting roles; another default waits until its role exists.
+  const defaultRole = input.settings?.defaultRole;
+  if (defaultRole && !DEFAULT_ROLES.some((r) => r.key === defaultRole)) throw unknownDefaultRole(defaultRole);
   const at = deps.now().toISOString();
   const tenant: Tenant = {
     id: randomUUID(),
@@ -85,19 +90,33 @@ export async function listTenants(deps: Pick<TenantDeps, "db">): Promise<Tenant[
 /** Change a tenant's name or settings. */
 export async function updateTenant(deps: TenantDeps, slug: string, body: unknown): Promise<Tenant> {
   const input = parseInput(updateTenantInput, body);
-  const tenant = await requireTenant(deps, slug);
-  const updated: Tenant = {
-    ...tenant,
-    name: input.name ?? tenant.name,
-    settings: tenantSettingsSchema.parse({ ...tenant.settings, ...(input.settings ?? {}) }),
-    updatedAt: deps.now().toISOString(),
-  };
-  await deps.db.transaction(async (trx) => {
+  const found = await requireTenant(deps, slug);
+  if (input.settings?.defaultRole) await ensureDefaultRoles(deps.db, found.id, deps.now());
+  return deps.db.transaction(async (trx) => {
+    // Read again under the row's lock: two concurrent PATCHes of different settings both stick.
+    const tenant = await store.lockTenant(trx, found.id);
+    if (!tenant) throw new AppError(404, "TENANT_NOT_FOUND", `Tenant '${slug}' not found`);
+    const updated: Tenant = {
+      ...tenant,
+      name: input.name ?? tenant.name,
+      settings: tenantSettingsSchema.parse({ ...tenant.settings, ...(input.settings ?? {}) }),
+      updatedAt: deps.now().toISOString(),
+    };
+    const newDefault = updated.settings.defaultRole !== tenant.settings.defaultRole;
+    if (newDefault && !(await findRoleByKey(trx, tenant.id, updated.settings.defaultRole)))
+      throw unknownDefaultRole(updated.settings.defaultRole);
     await store.updateTenantRow(trx, updated);
-    if (updated.settings.defaultRole !== tenant.settings.defaultRole)
-      await enqueueRoleRecompute(trx, tenant.id, deps.now());
+    if (newDefault) await enqueueRoleRecompute(trx, tenant.id, deps.now());
+    return updated;
   });
-  return updated;
+}
+
+/** A defaultRole that names no role of the tenant would leave uncovered users with none. */
+function unknownDefaultRole(key: string): AppError {
+  const message = `no role '${key}' in this tenant: create it (POST …/roles) before making it the default`;
+  return new AppError(400, "VALIDATION_FAILED", `Invalid body: settings.defaultRole: ${message}`, [
+    { field: "settings.defaultRole", message },
+  ]);
 }
 
 /**

@@ -120,6 +120,37 @@ for (const v of variants()) {
       );
     });
 
+    it("refuses a defaultRole that names no role, and keeps concurrent settings changes", async () => {
+      const t = await tenant(ctx, "r-default-check");
+      const bad = await t.a.patch(t.base, { settings: { defaultRole: "viewer" } }).expect(400);
+      assert.equal(bad.body.error.code, "VALIDATION_FAILED");
+      assert.equal(bad.body.error.details[0].field, "settings.defaultRole");
+      assert.equal((await t.a.get(t.base).expect(200)).body.settings.defaultRole, "member");
+      // A new tenant has only the starting roles.
+      const early = await t.a
+        .post("/admin/v1/tenants", { slug: "r-default-new", name: "x", settings: { defaultRole: "viewer" } })
+        .expect(400);
+      assert.equal(early.body.error.details[0].field, "settings.defaultRole");
+      await t.a.get("/admin/v1/tenants/r-default-new").expect(404);
+      await t.a
+        .post("/admin/v1/tenants", { slug: "r-default-new", name: "x", settings: { defaultRole: "admin" } })
+        .expect(201);
+      // Two PATCHes of different settings at once: neither is lost.
+      await t.a.post(`${t.base}/roles`, { key: "viewer", name: "Viewer" }).expect(201);
+      await Promise.all([
+        t.a.patch(t.base, { settings: { defaultRole: "viewer" } }).expect(200),
+        t.a.patch(t.base, { settings: { deprovisionPolicy: "delete", deleteGraceDays: 7 } }).expect(200),
+        t.a.patch(t.base, { name: "Renamed" }).expect(200),
+      ]);
+      const after = (await t.a.get(t.base).expect(200)).body;
+      assert.equal(after.name, "Renamed");
+      assert.deepEqual(
+        [after.settings.defaultRole, after.settings.deprovisionPolicy, after.settings.deleteGraceDays],
+        ["viewer", "delete", 7],
+      );
+      await t.a.delete(`${t.base}/roles/viewer`).expect(409);
+    });
+
     it("counts nested groups: a member of a child group is a member of the parent", async () => {
       const t = await tenant(ctx, "r-nest");
       const bob = await t.user("bob@example.com");
