@@ -63,6 +63,11 @@ export const CONFIG_VARIABLES = {
       "SQLite driver: better-sqlite3 (synchronous, about 2x less CPU per request) or sqlite3 (asynchronous)",
     default: "better-sqlite3",
   },
+  ROSTER_RETENTION_DAYS: {
+    description:
+      "Days finished jobs and the attempt log of finished webhook deliveries are kept (a daily job deletes older ones)",
+    default: "30",
+  },
   ROSTER_WORKERS: {
     description:
       "API processes `npm start` runs on one port (node cluster). More helps CPU-bound work on PostgreSQL; SQLite writes serialize anyway",
@@ -96,6 +101,7 @@ const schema = z
     ROSTER_WEBHOOK_ALLOW_PRIVATE: envBool.prefault("false"),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
     ROSTER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    ROSTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
   })
   .transform((env) => ({
@@ -110,6 +116,7 @@ const schema = z
     allowPrivateNetwork: env.ROSTER_WEBHOOK_ALLOW_PRIVATE,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.ROSTER_WORKERS ?? 1,
+    retentionDays: env.ROSTER_RETENTION_DAYS,
   }));
 
 /** Where the data lives: an SQLite file or a PostgreSQL URL. */

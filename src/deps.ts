@@ -12,6 +12,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
 import { registerSsoJobs } from "./saml/jobs.js";
+import { registerHousekeeping } from "./jobs/housekeeping.js";
 import { hashSecret } from "./tenants/secrets.js";
 
 /** Everything the app, the workers and the CLI share: the one composition root. */
@@ -54,6 +55,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
   registerSsoJobs(jobs);
   registerAccessJobs(jobs);
+  registerHousekeeping(jobs, config.retentionDays);
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;
   if (role === "cli") {

@@ -4,6 +4,7 @@ import { createApp } from "./app.js";
 import { loadConfigOrExit } from "./boot.js";
 import type { Config } from "./config.js";
 import { migrateLatest } from "./db/knex.js";
+import { scheduleHousekeeping } from "./jobs/housekeeping.js";
 import { createDeps, type Deps } from "./deps.js";
 import { createLogger } from "./logger.js";
 import { bootstrapAdminKey } from "./tenants/admin-keys.js";
@@ -59,6 +60,7 @@ async function serve(config: Config): Promise<void> {
     deps.logger.fatal({ err }, "server failed");
     process.exit(1);
   });
+  await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
   await deps.driver.start();
   drainOnSignal(deps, server);
 }

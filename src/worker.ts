@@ -1,11 +1,13 @@
 import { loadConfigOrExit } from "./boot.js";
 import { migrateLatest } from "./db/knex.js";
+import { scheduleHousekeeping } from "./jobs/housekeeping.js";
 import { createDeps } from "./deps.js";
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const deps = createDeps(config, { role: "worker" });
   await migrateLatest(deps.db);
+  await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
   await deps.driver.start();
   deps.logger.info({ driver: deps.driver.kind, database: config.database.client }, "roster worker started");
   let stopping = false;

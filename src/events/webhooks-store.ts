@@ -228,6 +228,25 @@ export async function recordAttempt(
   });
 }
 
+/**
+ * Delete up to `limit` attempt records older than `before` of deliveries that are over
+ * (delivered or given up); returns how many. The delivery row keeps its outcome, attempt count
+ * and delivery time, so receipts and the deliveries list still tell what happened.
+ */
+export async function deleteFinishedAttempts(db: Db, before: string, limit: number): Promise<number> {
+  return db("webhook_attempts")
+    .whereIn(
+      "id",
+      db("webhook_attempts as a")
+        .join("webhook_deliveries as d", "d.id", "a.delivery_id")
+        .select("a.id")
+        .whereNot("d.state", "pending")
+        .andWhere("a.at", "<", before)
+        .limit(limit),
+    )
+    .delete();
+}
+
 /** An endpoint's deliveries, newest first, paged by id. */
 export async function listDeliveries(
   db: Db,

@@ -231,6 +231,19 @@ function shuffle<T>(list: T[]): T[] {
   return list;
 }
 
+/**
+ * Delete up to `limit` jobs that finished (done) before `before`; returns how many. Dead
+ * letters (failed) stay until an admin retries or deletes them.
+ */
+export async function deleteDoneJobs(db: Db, before: string, limit: number): Promise<number> {
+  return db("jobs")
+    .whereIn(
+      "id",
+      db("jobs").select("id").where({ state: "done" }).andWhere("updated_at", "<", before).limit(limit),
+    )
+    .delete();
+}
+
 /** Mark a job done. */
 export async function completeJob(db: Db, id: number, now: Date): Promise<void> {
   await db("jobs")
