@@ -110,6 +110,29 @@ export async function purgeDeprovisioned(
   return true;
 }
 
+/**
+ * After a switch to the `delete` policy (or a new grace period under it): schedule the purge of
+ * every user already deprovisioned, at their own deprovisioning time plus the grace period
+ * (past due: now). Pending purges scheduled for later stay; each run re-checks everything.
+ */
+export async function schedulePurges(ctx: Pick<JobContext, "db" | "now">, tenantId: string): Promise<number> {
+  const tenant = await findTenantById(ctx.db, tenantId);
+  if (tenant?.settings.deprovisionPolicy !== "delete") return 0;
+  const grace = tenant.settings.deleteGraceDays;
+  let scheduled = 0;
+  for (let after = ""; ; ) {
+    const page = await store.listLatestRevocationsOfInactiveUsers(ctx.db, tenantId, after, 500);
+    if (page.length === 0) return scheduled;
+    const jobs = page.map((r) => {
+      const job = purgeJob(tenantId, r.userId, r.id, purgeDue(r.requestedAt, grace));
+      return { ...job, dedupeKey: `${job.dedupeKey}/grace-${grace}` };
+    });
+    await ctx.db.transaction((trx) => enqueueJobs(trx, jobs, ctx.now()));
+    scheduled += page.length;
+    after = page[page.length - 1].id;
+  }
+}
+
 /** Register the access capability's jobs. */
 export function registerAccessJobs(jobs: JobRegistry): void {
   jobs.define<Record<string, never>>({
@@ -120,6 +143,16 @@ export function registerAccessJobs(jobs: JobRegistry): void {
       if (!ctx.tenantId) return;
       const n = await finishRevocations(ctx, ctx.tenantId);
       if (n) ctx.logger.debug({ receipts: n }, "revocations finished");
+    },
+  });
+  jobs.define({
+    name: "schedule-purges",
+    queue: "default",
+    maxAttempts: 5,
+    handler: async (_payload, ctx) => {
+      if (!ctx.tenantId) return;
+      const n = await schedulePurges(ctx, ctx.tenantId);
+      if (n) ctx.logger.info({ users: n }, "purges of deprovisioned users scheduled");
     },
   });
   jobs.define<{ userId: string; revocationId: string }>({

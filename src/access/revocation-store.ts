@@ -99,6 +99,33 @@ export async function lockOpenRevocations(db: Db, tenantId: string, ids: string[
   return (await q).map(rowToRevocation);
 }
 
+/**
+ * The latest receipt of each user the directory still holds inactive (not reactivated since),
+ * a page at a time by receipt id: who a switch to the `delete` policy must schedule.
+ */
+export async function listLatestRevocationsOfInactiveUsers(
+  db: Db,
+  tenantId: string,
+  afterId: string,
+  limit: number,
+): Promise<Array<{ id: string; userId: string; requestedAt: string }>> {
+  const rows = await db("revocations as r")
+    .join("users as u", (j) => j.on("u.tenant_id", "=", "r.tenant_id").andOn("u.id", "=", "r.user_id"))
+    .where("r.tenant_id", tenantId)
+    .andWhere("u.active", false)
+    .whereNull("r.reactivated_at")
+    .andWhere("r.id", ">", afterId)
+    .whereNotExists(
+      db("revocations as n").whereRaw(
+        "n.tenant_id = r.tenant_id and n.user_id = r.user_id and (n.requested_at > r.requested_at or (n.requested_at = r.requested_at and n.id > r.id))",
+      ),
+    )
+    .orderBy("r.id")
+    .limit(limit)
+    .select("r.id", "r.user_id", "r.requested_at");
+  return rows.map((r: any) => ({ id: r.id, userId: r.user_id, requestedAt: toIso(r.requested_at)! }));
+}
+
 /** A user's receipts, newest first. */
 export async function listRevocationsOfUser(
   db: Db,

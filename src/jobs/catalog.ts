@@ -17,6 +17,8 @@ export const JOB_CATALOG = {
   "revoke-access": { queue: "urgent", maxAttempts: 10 },
   /** Delete a deprovisioned user at the end of the tenant's grace period (policy `delete`). */
   "purge-deprovisioned": { queue: "default", maxAttempts: 5 },
+  /** Schedule purges of users already deprovisioned when a tenant turns to the `delete` policy. */
+  "schedule-purges": { queue: "default", maxAttempts: 5 },
   /** Send one endpoint's pending deliveries of one stream (user), in order. */
   "deliver-webhook": { queue: "webhooks", maxAttempts: 5 },
 } as const satisfies Record<string, { queue: QueueName; maxAttempts: number }>;

@@ -107,6 +107,12 @@ export async function updateTenant(deps: TenantDeps, slug: string, body: unknown
       throw unknownDefaultRole(updated.settings.defaultRole);
     await store.updateTenantRow(trx, updated);
     if (newDefault) await enqueueRoleRecompute(trx, tenant.id, deps.now());
+    const [was, is] = [tenant.settings, updated.settings];
+    if (
+      is.deprovisionPolicy === "delete" &&
+      (was.deprovisionPolicy !== "delete" || was.deleteGraceDays !== is.deleteGraceDays)
+    )
+      await enqueuePurgeSchedule(trx, tenant.id, deps.now());
     return updated;
   });
 }
@@ -127,6 +133,18 @@ async function enqueueRoleRecompute(trx: Knex.Transaction, tenantId: string, now
   await enqueueJobs(
     trx,
     [{ name: "sync-roles", tenantId, payload: { all: true }, dedupeKey: `sync-roles/${tenantId}/all` }],
+    now,
+  );
+}
+
+/**
+ * Issue 6: users deprovisioned before the tenant turned to the `delete` policy (or before its
+ * grace period changed) get their purge scheduled too, not only those deprovisioned after.
+ */
+async function enqueuePurgeSchedule(trx: Knex.Transaction, tenantId: string, now: Date): Promise<void> {
+  await enqueueJobs(
+    trx,
+    [{ name: "schedule-purges", tenantId, payload: {}, dedupeKey: `schedule-purges/${tenantId}` }],
     now,
   );
 }

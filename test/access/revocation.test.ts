@@ -419,6 +419,29 @@ for (const v of variants()) {
       assert.equal(r.actor.kind, "system");
       await t.a.patch(acme, { settings: { deprovisionPolicy: "suspend" } }).expect(200);
     });
+
+    it("switching to `delete` schedules users deprovisioned before the switch, from their own deprovisioning", async () => {
+      const early = await loggedInUser("early@acme.test");
+      const back = await loggedInUser("returned@acme.test");
+      for (const [u, active] of [
+        [early, false],
+        [back, false],
+        [back, true],
+      ] as const)
+        await sso.scim
+          .patch(`/Users/${u.userId}`, patchOp({ op: "replace", path: "active", value: active }))
+          .expect(200);
+      await settle();
+      ctx.clock.advance(86_400_000);
+      await t.a.patch(acme, { settings: { deprovisionPolicy: "delete", deleteGraceDays: 3 } }).expect(200);
+      await settle();
+      await sso.scim.get(`/Users/${early.userId}`).expect(200); // one day of three has passed
+      ctx.clock.advance(2 * 86_400_000 + 1000);
+      await settle();
+      await sso.scim.get(`/Users/${early.userId}`).expect(404);
+      await sso.scim.get(`/Users/${back.userId}`).expect(200);
+      await t.a.patch(acme, { settings: { deprovisionPolicy: "suspend" } }).expect(200);
+    });
   });
 }
 
