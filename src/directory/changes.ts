@@ -56,14 +56,10 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   const add = (urgent: boolean, scope: string, payload: SyncRolesPayload) => {
     const name = urgent ? "sync-roles-urgent" : "sync-roles";
     const dedupeKey = `${name}/${tenantId}/${scope}`;
-    // Every create of the tenant shares the drain's key: it must not run before this commit.
-    jobs.set(dedupeKey, {
-      name,
-      tenantId,
-      payload,
-      dedupeKey,
-      ...(payload.pending ? { holdPending: true } : {}),
-    });
+    // A pending job with this key must not run before this commit: it would recompute from
+    // the state before it and nothing would run again (every create of the tenant shares the
+    // drain's key; a user's or group's key is shared by the changes that touch them).
+    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey, holdPending: true });
   };
   for (const e of events) {
     const userId = typeof e.data.userId === "string" ? e.data.userId : undefined;

@@ -51,7 +51,10 @@ export function planDeliveries(
   return { deliveries, streams: [...streams.values()] };
 }
 
-/** One deliver-webhook job per (endpoint, stream), coalesced with a pending one. */
+/**
+ * One deliver-webhook job per (endpoint, stream), coalesced with a pending one, which is held
+ * until this commit: run before it, it would find this delivery not yet there and stop.
+ */
 function enqueueStreams(trx: Knex.Transaction, tenantId: string, streams: DeliverPayload[], at: string) {
   return enqueueJobs(
     trx,
@@ -60,6 +63,7 @@ function enqueueStreams(trx: Knex.Transaction, tenantId: string, streams: Delive
       tenantId,
       payload,
       dedupeKey: `deliver-webhook/${payload.webhookId}/${payload.stream}`,
+      holdPending: true,
     })),
     new Date(at),
   );

@@ -66,9 +66,10 @@ export async function insertJobs(
   });
   const seen = new Set<string>();
   // PostgreSQL refuses to upsert one row twice in a statement: keep the first of each key.
-  const held = jobs.filter(
-    (j) => j.holdPending && j.dedupeKey && !seen.has(j.dedupeKey) && seen.add(j.dedupeKey),
-  );
+  // In key order: two transactions holding overlapping sets lock them in the same order.
+  const held = jobs
+    .filter((j) => j.holdPending && j.dedupeKey && !seen.has(j.dedupeKey) && seen.add(j.dedupeKey))
+    .sort((a, b) => (a.dedupeKey! < b.dedupeKey! ? -1 : a.dedupeKey! > b.dedupeKey! ? 1 : 0));
   const rest = jobs.filter((j) => !(j.holdPending && j.dedupeKey));
   // ON CONFLICT DO NOTHING without a target covers the partial unique index on both dialects;
   // DO UPDATE needs the target, which names that index (both dialects infer it).

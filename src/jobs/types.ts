@@ -42,8 +42,9 @@ export interface JobSpec {
   /**
    * When the key already has a pending job, lock that row until this transaction commits, so
    * no worker claims and runs it before this change is visible (PostgreSQL; SQLite serialises
-   * anyway). For a key many writers share (a per-tenant drain); take it before any row lock
-   * that the job itself takes (the tenant's event sequence), or two writers can deadlock.
+   * anyway). For every job that recomputes from current state under a key other changes
+   * share (a per-tenant drain, a user's role sync, an endpoint's stream): take it before the
+   * tenant's event-sequence lock, or two writers can deadlock; held keys are locked in key order.
    */
   holdPending?: boolean;
   runAt?: Date;
