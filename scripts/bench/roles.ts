@@ -7,6 +7,7 @@ import { createDeps, type Deps } from "../../src/deps.js";
 import { updateGroup } from "../../src/directory/groups.js";
 import { updateUser } from "../../src/directory/users.js";
 import { createWebhook } from "../../src/events/webhooks.js";
+import { HOUSEKEEPING_JOB } from "../../src/jobs/housekeeping.js";
 import { createMapping } from "../../src/roles/use-cases.js";
 import { createTenant } from "../../src/tenants/use-cases.js";
 import { fmt, freshDatabase, Latencies, startWorkers, stopWorker } from "./lib.js";
@@ -69,7 +70,7 @@ const count = async (q: any) => Number((await q.count({ c: "*" }).first())?.c ??
 // The daily housekeeping job every process schedules stays pending until tomorrow: not work.
 const idle = (deps: Deps) => async () =>
   (await count(
-    deps.db("jobs").whereIn("state", ["pending", "running", "relayed"]).whereNot("name", "housekeeping"),
+    deps.db("jobs").whereIn("state", ["pending", "running", "relayed"]).whereNot("name", HOUSEKEEPING_JOB),
   )) === 0;
 
 async function mappingChange(deps: Deps, slug: string, tenantId: string): Promise<void> {
