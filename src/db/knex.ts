@@ -33,11 +33,13 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
 }
 
 type Done = (err: Error | null, conn: any) => void;
+/** How long a write waits for another process's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
 // SQLite ignores foreign keys unless told; WAL + NORMAL makes autocommit writes ~9x faster.
 // The default 2 MB page cache thrashes on a 100,000-user directory; 32 MB keeps its indexes hot.
 const PRAGMAS = [
   "journal_mode = WAL",
-  "busy_timeout = 5000",
+  `busy_timeout = ${BUSY_TIMEOUT_MS}`,
   "foreign_keys = ON",
   "cache_size = -32768",
   "synchronous = NORMAL",
@@ -63,24 +65,75 @@ function setupSqlite3(conn: any, done: Done): void {
 /**
  * knex prepares every query anew; with better-sqlite3 preparing is a measurable share of a
  * request, so statements are kept per SQL text (bounded: bulk inserts vary in shape).
- * Transactions begin IMMEDIATE (see below).
+ * Transactions begin IMMEDIATE, and writes outside a transaction wait for the lock without
+ * blocking the process (see below).
  */
-function cacheStatements(conn: { prepare(sql: string): unknown }): void {
+function cacheStatements(conn: SqliteConnection): void {
   const cache = new Map<string, unknown>();
   const prepare = conn.prepare.bind(conn);
   conn.prepare = (text: string) => {
     // Roster opens transactions only to write. A deferred BEGIN that later needs the write lock
     // fails at once with SQLITE_BUSY when another process (cluster worker, CLI) wrote meanwhile;
-    // BEGIN IMMEDIATE takes the lock up front and lets busy_timeout queue the writers.
+    // BEGIN IMMEDIATE takes the lock up front.
     const sql = text === "BEGIN;" ? "BEGIN IMMEDIATE;" : text;
     let stmt = cache.get(sql);
     if (!stmt) {
-      stmt = prepare(sql);
+      const prepared = prepare(sql) as SqliteStatement;
+      stmt = prepared.reader ? prepared : waitsWithoutBlocking(conn, prepared);
       if (cache.size >= 2000) cache.clear();
       cache.set(sql, stmt);
     }
     return stmt;
   };
+}
+
+interface SqliteStatement {
+  reader: boolean;
+  run(...bindings: unknown[]): unknown;
+  safeIntegers(on?: boolean): SqliteStatement;
+}
+interface SqliteConnection {
+  inTransaction: boolean;
+  prepare(sql: string): unknown;
+  pragma(sql: string): unknown;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A write outside a transaction (BEGIN IMMEDIATE above all, and the job claims) that finds
+ * another process holding the write lock. busy_timeout would wait inside SQLite, blocking the
+ * whole event loop, sleeping up to 100 ms at a time: with two cluster workers every login and
+ * SCIM write of the waiting process stalled behind it. Instead, try without waiting and retry
+ * after a millisecond or two, so the process goes on with other requests meanwhile (up to the
+ * same 5 s, then SQLITE_BUSY as before). Inside a transaction the lock is already held.
+ */
+function waitsWithoutBlocking(conn: SqliteConnection, stmt: SqliteStatement): SqliteStatement {
+  const run = async (...bindings: unknown[]) => {
+    if (conn.inTransaction) return stmt.run(...bindings);
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      conn.pragma("busy_timeout = 0");
+      try {
+        return stmt.run(...bindings);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() - started > BUSY_TIMEOUT_MS)
+          throw err;
+      } finally {
+        conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+      await sleep(Math.min(1 + attempt, 5));
+    }
+  };
+  const wrapped: SqliteStatement = {
+    reader: false,
+    run,
+    safeIntegers: (on?: boolean) => {
+      stmt.safeIntegers(on);
+      return wrapped;
+    },
+  };
+  return wrapped;
 }
 
 /** Apply every pending migration; returns the names applied. */
