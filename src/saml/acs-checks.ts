@@ -1,12 +1,18 @@
 import { promisify } from "node:util";
 import xmlenc from "xml-encryption";
+import { describeCertificate } from "./certificates.js";
+import { type SignatureProblem, verifyEnvelopedSignature } from "./signature.js";
+import { CLOCK_SKEW_MS } from "./sp.js";
 import { fingerprintOfBase64 } from "./x509.js";
 import { child, children, descendants, NS, parseXml, scanElements, textOf, XmlRefused } from "./xml.js";
 
 /**
- * The checks node-saml does not make (libraries.md §2): DOCTYPE, SHA-1, exactly one assertion
- * anywhere in the document, comments, Destination, and on the *verified* assertion the Issuer,
- * the bearer SubjectConfirmationData Recipient and InResponseTo.
+ * Every check a SAML response passes before anyone is logged in, on one parse of it: DOCTYPE,
+ * comments, SHA-1 and other weak algorithms, exactly one assertion anywhere in the document,
+ * signatures only where SAML puts them, IDs unique, Status, Destination and Issuer; then the
+ * signatures (signature.ts: the assertion's always, the response's when present, only with the
+ * configured certificates); then, on the verified assertion element itself, Issuer, audience,
+ * validity window, the bearer SubjectConfirmationData Recipient and InResponseTo.
  */
 
 /** Why a login failed: a code for events and reports, a sentence for the person, details for the admin. */
@@ -124,13 +130,59 @@ export function parseResponse(xml: string): Document {
   return doc;
 }
 
+const SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+
+/** The response, parsed and inspected: its facts and the elements the signature checks need. */
+export interface Inspected {
+  facts: RawFacts;
+  root: Element;
+  /** The assertion: in the response, or the decrypted one in a document of its own. */
+  assertion: Element;
+}
+
+/** The IdP's status; anything but Success is refused with what the IdP said. */
+function checkStatus(root: Element): void {
+  const status = child(root, NS.protocol, "Status");
+  const code = status ? child(status, NS.protocol, "StatusCode") : undefined;
+  const value = code?.getAttribute("Value") ?? "";
+  if (value === SUCCESS) return;
+  const sub = code ? child(code, NS.protocol, "StatusCode")?.getAttribute("Value") : undefined;
+  const message = status ? textOf(child(status, NS.protocol, "StatusMessage")) : undefined;
+  const short = (v: string | null | undefined) => v?.replace(/^.*:/, "") ?? "";
+  throw new SsoFailure(
+    "IDP_STATUS",
+    `The identity provider did not sign you in (${[short(value) || "no status", short(sub), message].filter(Boolean).join(", ")}).`,
+    { status: value || null, subStatus: sub ?? null, statusMessage: message ?? null },
+  );
+}
+
 /**
- * Inspect the parsed response before node-saml sees it: refuse weak algorithms, comments, and
- * anything but exactly one assertion in the whole document (signature-wrapping copies hide in
- * Extensions, Advice or the Signature's Object). An encrypted assertion is decrypted here too,
- * for the same checks.
+ * Signatures only where SAML puts them: at most one directly in the response and at most one
+ * directly in the assertion. One anywhere else (Extensions, Advice, an Object, nested in
+ * another signature) is how signature-wrapping carries a signed copy: refused.
  */
-export async function inspectResponse(doc: Document, decryptionKey: string): Promise<RawFacts> {
+function checkSignaturePlaces(signatures: Element[], root: Element | null, assertion: Element | null): void {
+  const seen = new Set<Node>();
+  for (const s of signatures) {
+    const parent = s.parentNode;
+    if (!parent || (parent !== root && parent !== assertion) || seen.has(parent))
+      throw new SsoFailure(
+        "SIGNATURE_INVALID",
+        "The response carried a signature in a place SAML does not put one (signature wrapping).",
+        { misplacedSignature: true },
+      );
+    seen.add(parent);
+  }
+}
+
+/**
+ * Parse-level checks of the decoded response: refuse comments, weak algorithms, a non-Success
+ * status, anything but exactly one assertion in the whole document (signature-wrapping copies
+ * hide in Extensions, Advice or the Signature's Object) and misplaced signatures. An encrypted
+ * assertion is decrypted here too, for the same checks.
+ */
+export async function inspectResponse(doc: Document, decryptionKey: string): Promise<Inspected> {
   const root = doc.documentElement;
   const scan = scanElements(root, [
     [NS.dsig, "Signature"],
@@ -145,6 +197,7 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
       "The response contained XML comments, which are never accepted (NameID comment injection).",
     );
   checkAlgorithms(signatures);
+  checkStatus(root);
   if (
     assertions.length + encrypted.length !== 1 ||
     (assertions[0] && assertions[0].parentNode !== root) ||
@@ -155,6 +208,7 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
       encryptedAssertions: encrypted.length,
     });
   let assertion = assertions[0];
+  checkSignaturePlaces(signatures, root, assertion ?? null);
   if (encrypted[0]) {
     let plain: string;
     try {
@@ -168,7 +222,12 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
         "The encrypted assertion could not be decrypted with this tenant's SP encryption key.",
       );
     }
-    const inner = parseXml(plain);
+    let inner: Document;
+    try {
+      inner = parseXml(plain);
+    } catch {
+      throw new SsoFailure("MALFORMED", "The encrypted assertion is not well-formed XML.", {}, 400);
+    }
     const innerScan = scanElements(inner.documentElement, [
       [NS.dsig, "Signature"],
       [NS.assertion, "Assertion"],
@@ -180,12 +239,13 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
     if (inside.length !== 1 || inside[0] !== inner.documentElement)
       throw new SsoFailure("ASSERTION_COUNT", "The encrypted assertion must contain exactly one assertion.");
     assertion = inside[0];
+    checkSignaturePlaces(innerScan.found[0], null, assertion);
   }
   const sigCerts = [
     ...certificates,
-    ...(assertion && encrypted[0] ? descendants(assertion, NS.dsig, "X509Certificate") : []),
+    ...(encrypted[0] ? descendants(assertion, NS.dsig, "X509Certificate") : []),
   ];
-  return {
+  const facts: RawFacts = {
     inResponseTo: root.getAttribute("InResponseTo") || null,
     destination: root.getAttribute("Destination") || null,
     responseIssuer: textOf(child(root, NS.assertion, "Issuer")) ?? null,
@@ -195,6 +255,7 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
     signatureFingerprints: [...new Set(sigCerts.map((c) => fingerprintOfBase64(textOf(c) ?? "")))],
     assertion: assertionFacts(assertion),
   };
+  return { facts, root, assertion };
 }
 
 /** Response-level checks on raw facts: Destination = ACS URL, Issuer (when present) = the IdP. */
@@ -219,63 +280,224 @@ export function checkResponseEnvelope(facts: RawFacts, acsUrl: string, idpEntity
     );
 }
 
+/** What a login is checked against. */
+export interface Expected {
+  acsUrl: string;
+  entityId: string;
+  idpEntityId: string;
+  /** Every configured certificate (for diagnostics); `liveCertificates` are the ones accepted. */
+  certificates: string[];
+  liveCertificates: string[];
+  inResponseTo: string | null;
+  now: Date;
+}
+
+const seconds = (ms: number) => Math.round(ms / 1000);
+
+/** A signature that did not verify, with both sides of it for the admin. */
+function signatureFailure(
+  facts: RawFacts,
+  exp: Expected,
+  problem: SignatureProblem,
+  detail: string,
+): SsoFailure {
+  const expected = exp.certificates.map((pem) => describeCertificate(pem, exp.now));
+  const received = facts.signatureFingerprints;
+  const details = {
+    expectedFingerprints: expected.map((c) => c.fingerprintSha256),
+    receivedFingerprints: received,
+    assertionSigned: facts.assertionSigned,
+    responseSigned: facts.responseSigned,
+    problem: detail,
+  };
+  const expired = expected.find((c) => received.includes(c.fingerprintSha256) && c.daysUntilExpiry < 0);
+  if (problem === "KEY" && expired)
+    return new SsoFailure(
+      "CERTIFICATE_EXPIRED",
+      `The identity provider's certificate expired on ${expired.notAfter}.`,
+      { ...details, notAfter: expired.notAfter },
+    );
+  return new SsoFailure(
+    "SIGNATURE_INVALID",
+    problem === "UNSUPPORTED"
+      ? "The response's signature has a form that is not accepted (one enveloped, exclusive-C14N signature per signed element is required)."
+      : "The response was not signed by a certificate configured for this workspace (or its content was changed).",
+    details,
+  );
+}
+
+/** IDs unique in the document: a second element with a signed element's ID is a wrapping attempt. */
+function checkUniqueId(doc: Document, id: string | null): void {
+  let count = 0;
+  const visit = (e: Element) => {
+    for (const name of ["ID", "Id", "id"]) if (e.getAttribute(name) === id) count++;
+    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) visit(c as Element);
+  };
+  visit(doc.documentElement);
+  if (!id || count !== 1)
+    throw new SsoFailure(
+      "SIGNATURE_INVALID",
+      "A signed element's ID is missing or not unique (signature wrapping).",
+      {
+        id,
+        elementsWithThatId: count,
+      },
+    );
+}
+
+/**
+ * The signatures: the assertion must be signed (a response-only signature is not enough), and a
+ * response signature, when there is one, must verify too. Only the live configured certificates.
+ */
+export function checkSignatures(x: Inspected, exp: Expected): void {
+  const { facts } = x;
+  const assertionSignature = children(x.assertion, NS.dsig, "Signature")[0];
+  if (!assertionSignature)
+    throw new SsoFailure(
+      "SIGNATURE_MISSING",
+      facts.responseSigned
+        ? "The assertion itself was not signed (a signature on the response only is not enough): set the IdP to sign the assertion."
+        : "The response was not signed.",
+      { assertionSigned: false, responseSigned: facts.responseSigned },
+    );
+  const signed: Array<[Element, Element]> = [[x.assertion, assertionSignature]];
+  const responseSignature = children(x.root, NS.dsig, "Signature")[0];
+  if (responseSignature) signed.push([x.root, responseSignature]);
+  for (const [target, signature] of signed) {
+    checkUniqueId(target.ownerDocument, target.getAttribute("ID"));
+    const check = verifyEnvelopedSignature(target, signature, exp.liveCertificates);
+    if (!check.ok) throw signatureFailure(facts, exp, check.problem, check.detail);
+  }
+}
+
+function timeFailure(
+  code: "NOT_YET_VALID" | "EXPIRED",
+  facts: RawFacts,
+  exp: Expected,
+  at: string,
+): SsoFailure {
+  const a = facts.assertion;
+  const now = exp.now.getTime();
+  const skew = code === "NOT_YET_VALID" ? new Date(at).getTime() - now : now - new Date(at).getTime();
+  return new SsoFailure(
+    code,
+    code === "NOT_YET_VALID"
+      ? "The assertion is not valid yet: the identity provider's clock or this server's is off."
+      : "The assertion has expired (or the clocks differ too much): sign in again.",
+    {
+      serverTime: exp.now.toISOString(),
+      notBefore: a?.notBefore ?? null,
+      notOnOrAfter: a?.notOnOrAfter ?? null,
+      allowedSkewSeconds: seconds(CLOCK_SKEW_MS),
+      skewSeconds: seconds(skew),
+    },
+  );
+}
+
+/** A SAML dateTime, or a refusal when it is not one. */
+function instant(value: string, what: string): number {
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(t))
+    throw new SsoFailure("INVALID", `The assertion's ${what} is not a valid time.`, { [what]: value });
+  return t;
+}
+
+/** Refuse outside [NotBefore, NotOnOrAfter), with 2 minutes' tolerance either way. */
+function checkWindow(e: Element, what: string, facts: RawFacts, exp: Expected): void {
+  const now = exp.now.getTime();
+  const notBefore = e.getAttribute("NotBefore");
+  const notOnOrAfter = e.getAttribute("NotOnOrAfter");
+  if (notBefore && now + CLOCK_SKEW_MS < instant(notBefore, `${what} NotBefore`))
+    throw timeFailure("NOT_YET_VALID", facts, exp, notBefore);
+  if (notOnOrAfter && now - CLOCK_SKEW_MS >= instant(notOnOrAfter, `${what} NotOnOrAfter`))
+    throw timeFailure("EXPIRED", facts, exp, notOnOrAfter);
+}
+
 /** What the verified assertion says, after its checks. */
 export interface VerifiedAssertion {
   id: string;
   nameId: string;
+  nameIdFormat: string | null;
+  sessionIndex: string | null;
   notOnOrAfter: string | null;
+  /** Attribute name → its value, or its values when there are several. */
+  attributes: Record<string, string | string[]>;
+}
+
+function readAttributes(a: Element): Record<string, string | string[]> {
+  const values = new Map<string, string[]>();
+  for (const statement of children(a, NS.assertion, "AttributeStatement"))
+    for (const attr of children(statement, NS.assertion, "Attribute")) {
+      const name = attr.getAttribute("Name");
+      if (!name) continue;
+      const list = values.get(name) ?? [];
+      for (const v of children(attr, NS.assertion, "AttributeValue")) list.push(v.textContent ?? "");
+      values.set(name, list);
+    }
+  return Object.fromEntries([...values].map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
 }
 
 /**
- * Checks on the assertion node-saml verified (its signed bytes, never the raw document):
- * Issuer = the configured IdP, a bearer SubjectConfirmationData with Recipient = the ACS URL and
+ * Checks on the assertion whose signature verified (the very element that was digested, never
+ * a copy found elsewhere in the document): Issuer = the configured IdP; one Conditions whose
+ * window holds now and whose every AudienceRestriction names this SP; a bearer
+ * SubjectConfirmationData with Recipient = the ACS URL, a window that holds now, and
  * InResponseTo = the request this browser started (when there is one).
  */
-export function checkVerifiedAssertion(
-  xml: string,
-  expect: { acsUrl: string; idpEntityId: string; inResponseTo: string | null },
-): VerifiedAssertion {
-  const a = parseXml(xml).documentElement;
-  if (a.namespaceURI !== NS.assertion || a.localName !== "Assertion")
-    throw new SsoFailure("INVALID", "The signed content is not an assertion.");
+export function checkAssertion(a: Element, facts: RawFacts, exp: Expected): VerifiedAssertion {
   const issuer = textOf(child(a, NS.assertion, "Issuer")) ?? null;
-  if (issuer !== expect.idpEntityId)
+  if (issuer !== exp.idpEntityId)
     throw new SsoFailure(
       "ISSUER_MISMATCH",
       "The assertion was issued by a different identity provider than the one configured.",
-      {
-        expected: expect.idpEntityId,
-        received: issuer,
-      },
+      { expected: exp.idpEntityId, received: issuer },
     );
-  const subject = child(a, NS.assertion, "Subject");
+  const conditions = children(a, NS.assertion, "Conditions");
+  const restrictions =
+    conditions.length === 1 ? children(conditions[0], NS.assertion, "AudienceRestriction") : [];
+  const audienceOk =
+    restrictions.length > 0 &&
+    restrictions.every((r) =>
+      children(r, NS.assertion, "Audience").some((au) => textOf(au) === exp.entityId),
+    );
+  if (!audienceOk)
+    throw new SsoFailure(
+      "AUDIENCE_MISMATCH",
+      "The assertion was meant for a different application (audience mismatch).",
+      { expected: exp.entityId, received: facts.assertion?.audiences ?? [] },
+    );
+  checkWindow(conditions[0], "Conditions", facts, exp);
+  const subjects = children(a, NS.assertion, "Subject");
+  const subject = subjects.length === 1 ? subjects[0] : undefined;
   const bearer = (subject ? children(subject, NS.assertion, "SubjectConfirmation") : []).filter(
-    (c) => c.getAttribute("Method") === "urn:oasis:names:tc:SAML:2.0:cm:bearer",
+    (c) => c.getAttribute("Method") === BEARER,
   );
   const data = bearer.flatMap((c) => children(c, NS.assertion, "SubjectConfirmationData"));
   const recipients = data.map((d) => d.getAttribute("Recipient"));
-  if (data.length === 0 || recipients.some((r) => r !== expect.acsUrl))
+  if (data.length === 0 || recipients.some((r) => r !== exp.acsUrl))
     throw new SsoFailure(
       "RECIPIENT_MISMATCH",
       "The assertion was meant for a different URL than this workspace's ACS URL.",
-      {
-        expected: expect.acsUrl,
-        received: recipients,
-      },
+      { expected: exp.acsUrl, received: recipients },
     );
+  for (const d of data) checkWindow(d, "SubjectConfirmationData", facts, exp);
   const irts = data.map((d) => d.getAttribute("InResponseTo") || null);
-  if (irts.some((r) => r !== expect.inResponseTo && !(r === null && expect.inResponseTo !== null)))
+  if (irts.some((r) => r !== exp.inResponseTo && !(r === null && exp.inResponseTo !== null)))
     throw new SsoFailure("UNKNOWN_REQUEST", "The assertion answers a different sign-in request.", {
-      expected: expect.inResponseTo,
+      expected: exp.inResponseTo,
       received: irts,
     });
   const id = a.getAttribute("ID");
-  const nameId = subject ? textOf(child(subject, NS.assertion, "NameID")) : undefined;
-  if (!id || !nameId) throw new SsoFailure("INVALID", "The assertion has no ID or no NameID.");
-  const conditions = child(a, NS.assertion, "Conditions");
+  const nameIds = subject ? children(subject, NS.assertion, "NameID") : [];
+  const nameId = nameIds.length === 1 ? textOf(nameIds[0]) : undefined;
+  if (!id || !nameId) throw new SsoFailure("INVALID", "The assertion has no ID or not exactly one NameID.");
+  const authn = child(a, NS.assertion, "AuthnStatement");
   return {
     id,
     nameId,
-    notOnOrAfter: conditions?.getAttribute("NotOnOrAfter") || data[0].getAttribute("NotOnOrAfter") || null,
+    nameIdFormat: nameIds[0].getAttribute("Format") || null,
+    sessionIndex: authn?.getAttribute("SessionIndex") || null,
+    notOnOrAfter: conditions[0].getAttribute("NotOnOrAfter") || data[0].getAttribute("NotOnOrAfter") || null,
+    attributes: readAttributes(a),
   };
 }

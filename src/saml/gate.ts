@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Profile } from "@node-saml/node-saml";
 import type { Db } from "../db/knex.js";
 import type { ChangeSet } from "../directory/changes.js";
 import { columnsFromDoc } from "../directory/users.js";
 import { insertUser, type UserRow } from "../directory/users-store.js";
+import type { VerifiedAssertion } from "./acs-checks.js";
 import type { SamlSettings } from "./connection-store.js";
 import * as gateStore from "./gate-store.js";
 import { assignSsoRoles } from "./roles.js";
@@ -27,9 +27,10 @@ const first = (v: unknown): string | null => {
   return typeof x === "string" && x.trim() !== "" ? x.trim() : null;
 };
 
-/** Read the claims from a verified profile (NameID from the verified assertion). */
-export function claimsFrom(profile: Profile, nameId: string, settings: SamlSettings): Claims {
-  const attrs = (profile.attributes ?? {}) as Record<string, unknown>;
+/** Read the claims from the verified assertion, through the connection's attribute mapping. */
+export function claimsFrom(assertion: VerifiedAssertion, settings: SamlSettings): Claims {
+  const { nameId } = assertion;
+  const attrs: Record<string, unknown> = assertion.attributes;
   const m = settings.attributeMapping;
   const pick = (name?: string) => (name ? first(attrs[name]) : null);
   const groupsRaw = m.groups ? attrs[m.groups] : undefined;
@@ -38,8 +39,8 @@ export function claimsFrom(profile: Profile, nameId: string, settings: SamlSetti
   );
   return {
     nameId,
-    nameIdFormat: profile.nameIDFormat ?? null,
-    sessionIndex: profile.sessionIndex ?? null,
+    nameIdFormat: assertion.nameIdFormat,
+    sessionIndex: assertion.sessionIndex,
     email: pick(m.email) ?? (nameId.includes("@") ? nameId : null),
     givenName: pick(m.givenName),
     familyName: pick(m.familyName),

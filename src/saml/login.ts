@@ -93,6 +93,6 @@ export async function startLogin(deps: SsoDeps, slug: string, start: LoginStart)
     getAsync: async () => null,
     removeAsync: async () => null,
   };
-  const saml = samlFor(conn, spUrls(deps.config.publicUrl, tenant.slug), cache, { idpInitiated: false });
+  const saml = samlFor(conn, spUrls(deps.config.publicUrl, tenant.slug), cache);
   return saml.getAuthorizeUrlAsync("", undefined, {});
 }

@@ -12,7 +12,7 @@ export interface SsoTenant {
   acsUrl: string;
   entityId: string;
   scim: ReturnType<typeof scimClient>;
-  /** Response options for this tenant (ACS, audience) plus the given ones. */
+  /** Response options for this tenant (ACS, audience, the app's clock) plus the given ones. */
   opts(extra: Partial<ResponseOptions> & { nameId: string }): ResponseOptions;
 }
 
@@ -43,7 +43,9 @@ export async function setupSso(
     acsUrl,
     entityId,
     scim: scimClient(ctx, token),
-    opts: (extra) => ({ acsUrl, audience: entityId, ...extra }),
+    // The IdP signs by the app's clock (tests move it forward by days): the ACS checks the
+    // validity window against that clock.
+    opts: (extra) => ({ acsUrl, audience: entityId, now: ctx.clock.now(), ...extra }),
   };
 }
 
