@@ -6,7 +6,6 @@ import { issueCode } from "../oauth/codes.js";
 import { hashSecret, sameHash } from "../tenants/secrets.js";
 import type { Tenant } from "../tenants/store.js";
 import {
-  checkAssertion,
   checkResponseEnvelope,
   checkSignatures,
   type Expected,
@@ -14,8 +13,8 @@ import {
   parseResponse,
   type RawFacts,
   SsoFailure,
-  type VerifiedAssertion,
 } from "./acs-checks.js";
+import { checkAssertion, type VerifiedAssertion } from "./assertion-checks.js";
 import { describeCertificate } from "./certificates.js";
 import type { SamlConnection } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";

@@ -3,7 +3,7 @@ import type { Db } from "../db/knex.js";
 import type { ChangeSet } from "../directory/changes.js";
 import { columnsFromDoc } from "../directory/users.js";
 import { insertUser, type UserRow } from "../directory/users-store.js";
-import type { VerifiedAssertion } from "./acs-checks.js";
+import type { VerifiedAssertion } from "./assertion-checks.js";
 import type { SamlSettings } from "./connection-store.js";
 import * as gateStore from "./gate-store.js";
 import { assignSsoRoles } from "./roles.js";
