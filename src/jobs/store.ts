@@ -57,8 +57,10 @@ function rowToJob(r: any): JobRow {
  * another, already holding the tenant row, waits for would deadlock. So directory changes put
  * their jobs on the ChangeSet (commitChanges enqueues them with the role syncs and the webhook
  * streams in one call, then takes the sequence lock), and a second enqueue after commitChanges
- * must only use keys without a dedupe key. Jobs enqueued outside a transaction lock nothing
- * past their own statement.
+ * must only use keys without a dedupe key. The tenant row is only ever locked FOR NO KEY
+ * UPDATE (never FOR UPDATE): a job row's foreign key takes FOR KEY SHARE on it, so a full lock
+ * would wait for every transaction that enqueued a job of the tenant. Jobs enqueued outside a
+ * transaction lock nothing past their own statement.
  */
 export async function insertJobs(
   db: Db,
