@@ -176,6 +176,39 @@ for (const backend of backends().filter((b) => b.name === "postgres")) {
       await assertHeld(key, during);
     });
 
+    it("holds an endpoint's stream for a redelivery", async () => {
+      const t = await tenant(ctx, "hold-redeliver");
+      const hook = (
+        await t.a
+          .post(`${t.base}/webhooks`, { url: "http://127.0.0.1:9/hook", events: ["user.*"] })
+          .expect(201)
+      ).body.id;
+      const u = await t.user("redeliver@example.com");
+      const key = `deliver-webhook/${hook}/${u}`;
+      assert.ok((await pendingKeys()).includes(key), "a pending stream job before the redelivery");
+      const [d] = (await t.a.get(`${t.base}/webhooks/${hook}/deliveries`).expect(200)).body.deliveries;
+      const during = await claimWhileOpen((http) =>
+        http.post(`${t.base}/webhooks/${hook}/deliveries/${d.id}/redeliver`).expect(202),
+      );
+      await assertHeld(key, during);
+    });
+
+    it("holds a user's pending purge for a new deprovisioning (policy delete)", async () => {
+      const t = await tenant(ctx, "hold-purge-user");
+      await t.a.patch(t.base, { settings: { deprovisionPolicy: "delete", deleteGraceDays: 1 } }).expect(200);
+      const u = await t.user("purged@example.com");
+      const key = `purge-deprovisioned/${t.tenantId}/${u}`;
+      const active = (value: boolean) => patchOp({ op: "replace", path: "active", value });
+      await t.scim.patch(`/Users/${u}`, active(false)).expect(200);
+      await t.scim.patch(`/Users/${u}`, active(true)).expect(200);
+      assert.ok((await pendingKeys()).includes(key), "a pending purge before the new deprovisioning");
+      ctx.clock.advance(2 * 86_400_000); // the purge is due
+      const during = await claimWhileOpen((http) =>
+        http.post(`${t.base}/users/${u}/offboard`, { reason: "left" }).expect(200),
+      );
+      await assertHeld(key, during);
+    });
+
     it("a change while its job runs leaves a new pending job, which runs after it", async () => {
       const t = await tenant(ctx, "hold-running");
       const u = await t.user("running@example.com");
