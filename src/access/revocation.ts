@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { ChangeOrigin } from "../directory/changes.js";
 import type { StoredEvent } from "../events/store.js";
-import { enqueueJobs } from "../jobs/catalog.js";
+import type { CatalogJobSpec } from "../jobs/catalog.js";
 import { listHeldRoles } from "../roles/store.js";
 import { findTenantById } from "../tenants/store.js";
 import * as store from "./revocation-store.js";
@@ -47,20 +47,18 @@ export async function beginRevocation(
 }
 
 /**
- * Still inside the trigger's transaction, after its events are recorded: store the receipt and
- * enqueue the urgent revoke-access job (roles, `access.revoked`, webhooks). Under the `delete`
- * policy a deactivated user's purge is scheduled for the end of the grace period.
+ * The jobs a revocation implies, for the trigger's change set (commitChanges enqueues them before
+ * the tenant's sequence lock, the lock order of insertJobs): the urgent revoke-access job (roles,
+ * `access.revoked`, webhooks) and, when a deactivation falls under the `delete` policy, the
+ * user's purge at the end of the grace period.
  */
-export async function recordRevocation(
+export async function revocationJobs(
   trx: Knex.Transaction,
   pending: PendingRevocation,
-  events: StoredEvent[],
-  now: Date,
-): Promise<void> {
-  const trigger = events.find((e) => e.type === "user.deactivated" || e.type === "user.deleted");
-  await store.insertRevocation(trx, { ...pending, triggerEventSeq: trigger?.seq ?? null });
+  trigger: "user.deactivated" | "user.deleted",
+): Promise<CatalogJobSpec[]> {
   const { tenantId, userId, id } = pending;
-  const jobs: Parameters<typeof enqueueJobs>[1] = [
+  const jobs: CatalogJobSpec[] = [
     {
       name: "revoke-access",
       tenantId,
@@ -68,12 +66,25 @@ export async function recordRevocation(
       dedupeKey: `revoke-access/${tenantId}/${id}`,
     },
   ];
-  if (trigger?.type === "user.deactivated") {
+  if (trigger === "user.deactivated") {
     const settings = (await findTenantById(trx, tenantId))?.settings;
     if (settings?.deprovisionPolicy === "delete")
       jobs.push(purgeJob(tenantId, userId, id, purgeDue(pending.requestedAt, settings.deleteGraceDays)));
   }
-  await enqueueJobs(trx, jobs, now);
+  return jobs;
+}
+
+/**
+ * Still inside the trigger's transaction, after its events are recorded (with the jobs of
+ * revocationJobs): store the receipt, which names the trigger's event.
+ */
+export async function recordRevocation(
+  trx: Knex.Transaction,
+  pending: PendingRevocation,
+  events: StoredEvent[],
+): Promise<void> {
+  const trigger = events.find((e) => e.type === "user.deactivated" || e.type === "user.deleted");
+  await store.insertRevocation(trx, { ...pending, triggerEventSeq: trigger?.seq ?? null });
 }
 
 /** When the `delete` policy removes a user deprovisioned at `requestedAt`. */

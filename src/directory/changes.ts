@@ -1,17 +1,29 @@
 import type { Knex } from "knex";
 import { recordEvents } from "../events/outbox.js";
 import type { NewEvent, StoredEvent } from "../events/store.js";
-import { enqueueJobs } from "../jobs/catalog.js";
+import type { CatalogJobSpec } from "../jobs/catalog.js";
 import type { JobSpec } from "../jobs/types.js";
 import { insertPendingRoleSyncs } from "./pending-role-syncs-store.js";
 
 /** What a directory use case changed, recorded with the change in one transaction. */
 export class ChangeSet {
   readonly events: NewEvent[] = [];
+  /**
+   * Further jobs the change implies (a revocation's revoke-access and purge jobs): commitChanges
+   * enqueues them with the role syncs and webhook streams in one call, before the tenant's
+   * sequence lock (the lock order of insertJobs, src/jobs/store.ts).
+   */
+  readonly jobs: CatalogJobSpec[] = [];
 
   /** Note an event (e.g. `user.deactivated`) to record at commit. */
   add(type: string, data: Record<string, unknown>): this {
     this.events.push({ type, data });
+    return this;
+  }
+
+  /** Note a job to enqueue at commit (see `jobs`). */
+  enqueue(...jobs: CatalogJobSpec[]): this {
+    this.jobs.push(...jobs);
     return this;
   }
 }
@@ -56,10 +68,9 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   const add = (urgent: boolean, scope: string, payload: SyncRolesPayload) => {
     const name = urgent ? "sync-roles-urgent" : "sync-roles";
     const dedupeKey = `${name}/${tenantId}/${scope}`;
-    // A pending job with this key must not run before this commit: it would recompute from
-    // the state before it and nothing would run again (every create of the tenant shares the
-    // drain's key; a user's or group's key is shared by the changes that touch them).
-    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey, holdPending: true });
+    // A pending job with this key is held until this commit (insertJobs): every create of the
+    // tenant shares the drain's key; a user's or group's key is shared by the changes that touch them.
+    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey });
   };
   for (const e of events) {
     const userId = typeof e.data.userId === "string" ? e.data.userId : undefined;
@@ -113,9 +124,10 @@ export function pendingRoleSyncs(events: NewEvent[]): string[] {
 
 /**
  * Record a change set inside the caller's transaction: the events (the outbox and the audit
- * log), the role recomputations they imply and the webhook deliveries they trigger commit or
- * vanish with the change itself. Called last so the tenant's event-sequence row lock is held
- * only until commit.
+ * log), the role recomputations they imply, the change set's own jobs and the webhook
+ * deliveries they trigger commit or vanish with the change itself. Called last so the tenant's
+ * event-sequence row lock is held only until commit; every job goes in one enqueue before that
+ * lock (the lock order of insertJobs, src/jobs/store.ts): enqueue nothing keyed after this.
  */
 export async function commitChanges(
   trx: Knex.Transaction,
@@ -123,8 +135,8 @@ export async function commitChanges(
   changes: ChangeSet,
   at: string,
 ): Promise<StoredEvent[]> {
-  if (changes.events.length === 0) return [];
+  if (changes.events.length === 0 && changes.jobs.length === 0) return [];
   await insertPendingRoleSyncs(trx, tenantId, pendingRoleSyncs(changes.events), at);
-  await enqueueJobs(trx, roleSyncJobs(tenantId, changes.events), new Date(at));
-  return recordEvents(trx, tenantId, changes.events, at);
+  const jobs = [...roleSyncJobs(tenantId, changes.events), ...changes.jobs];
+  return recordEvents(trx, tenantId, changes.events, at, jobs);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { beginRevocation, closeRevocations, recordRevocation } from "../access/revocation.js";
+import { beginRevocation, closeRevocations, recordRevocation, revocationJobs } from "../access/revocation.js";
 import { isRetryableConflict, isUniqueViolation } from "../db/errors.js";
 import { type ChangeOrigin, ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
@@ -138,8 +138,10 @@ export async function updateUser(
           ? await beginRevocation(trx, { tenantId, userId: id, userName: next.userName, origin, at })
           : undefined;
         if (!current.active && next.active) await closeRevocations(trx, tenantId, id, at);
-        const events = await commitChanges(trx, tenantId, userChanges(current, next, revocation?.id), at);
-        if (revocation) await recordRevocation(trx, revocation, events, deps.now());
+        const changes = userChanges(current, next, revocation?.id);
+        if (revocation) changes.enqueue(...(await revocationJobs(trx, revocation, "user.deactivated")));
+        const events = await commitChanges(trx, tenantId, changes, at);
+        if (revocation) await recordRevocation(trx, revocation, events);
         return next;
       })
       .catch((err) => {
@@ -198,6 +200,7 @@ export async function deleteUser(
     }
     await store.deleteUserRow(trx, tenantId, id);
     changes.add("user.deleted", { userId: id, userName: current.userName, revocationId: revocation.id });
-    await recordRevocation(trx, revocation, await commitChanges(trx, tenantId, changes, at), deps.now());
+    changes.enqueue(...(await revocationJobs(trx, revocation, "user.deleted")));
+    await recordRevocation(trx, revocation, await commitChanges(trx, tenantId, changes, at));
   });
 }

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { dialectOf } from "../db/knex.js";
-import { enqueueJobs } from "../jobs/catalog.js";
+import { type CatalogJobSpec, enqueueJobs } from "../jobs/catalog.js";
 import {
   insertEventsAndDeliveriesPg,
   insertEventsNotingWebhooks,
@@ -55,18 +55,13 @@ export function planDeliveries(
  * One deliver-webhook job per (endpoint, stream), coalesced with a pending one, which is held
  * until this commit: run before it, it would find this delivery not yet there and stop.
  */
-function enqueueStreams(trx: Knex.Transaction, tenantId: string, streams: DeliverPayload[], at: string) {
-  return enqueueJobs(
-    trx,
-    streams.map((payload) => ({
-      name: "deliver-webhook" as const,
-      tenantId,
-      payload,
-      dedupeKey: `deliver-webhook/${payload.webhookId}/${payload.stream}`,
-      holdPending: true,
-    })),
-    new Date(at),
-  );
+function streamJobs(tenantId: string, streams: DeliverPayload[]): CatalogJobSpec[] {
+  return streams.map((payload) => ({
+    name: "deliver-webhook" as const,
+    tenantId,
+    payload,
+    dedupeKey: `deliver-webhook/${payload.webhookId}/${payload.stream}`,
+  }));
 }
 
 /**
@@ -75,23 +70,30 @@ function enqueueStreams(trx: Knex.Transaction, tenantId: string, streams: Delive
  * and nothing that committed goes unannounced. Call it last in a transaction: from here to the
  * commit the tenant row is locked (it orders the feed).
  *
- * PostgreSQL reads the endpoints and enqueues the jobs before taking that lock and then takes
- * it with a single statement (events and deliveries together), which keeps concurrent writers
- * of one tenant from queueing behind round trips. SQLite has one writer at a time anyway and
- * keeps the path that skips the endpoint query for tenants without endpoints.
+ * PostgreSQL reads the endpoints and enqueues the jobs (`jobs`, the caller's, with the
+ * streams': one call, so their pending rows are locked in key order, before the tenant row; see
+ * insertJobs) before taking that lock and then takes it with a single statement (events and
+ * deliveries together), which keeps concurrent writers of one tenant from queueing behind
+ * round trips. SQLite has one writer at a time anyway and keeps the path that skips the
+ * endpoint query for tenants without endpoints.
  */
 export async function recordEvents(
   trx: Knex.Transaction,
   tenantId: string,
   events: NewEvent[],
   at: string,
+  jobs: CatalogJobSpec[] = [],
 ): Promise<StoredEvent[]> {
-  if (events.length === 0) return [];
+  if (events.length === 0) {
+    await enqueueJobs(trx, jobs, new Date(at));
+    return [];
+  }
   if (dialectOf(trx) === "pg") {
     const plan = planDeliveries(await listActiveWebhooks(trx, tenantId), events);
-    await enqueueStreams(trx, tenantId, plan.streams, at);
+    await enqueueJobs(trx, [...jobs, ...streamJobs(tenantId, plan.streams)], new Date(at));
     return insertEventsAndDeliveriesPg(trx, tenantId, events, plan.deliveries, at);
   }
+  await enqueueJobs(trx, jobs, new Date(at));
   const { stored, hasWebhooks } = await insertEventsNotingWebhooks(trx, tenantId, events, at);
   if (!hasWebhooks) return stored;
   const plan = planDeliveries(await listActiveWebhooks(trx, tenantId), events);
@@ -100,6 +102,6 @@ export async function recordEvents(
     plan.deliveries.map((d) => ({ ...d, tenantId, eventSeq: stored[d.index].seq })),
     at,
   );
-  await enqueueStreams(trx, tenantId, plan.streams, at);
+  await enqueueJobs(trx, streamJobs(tenantId, plan.streams), new Date(at));
   return stored;
 }

@@ -26,12 +26,11 @@ export const JOB_CATALOG = {
 /** A job name from the catalog. */
 export type CatalogJobName = keyof typeof JOB_CATALOG;
 
+/** A job of the catalog to enqueue. */
+export type CatalogJobSpec = JobSpec & { name: CatalogJobName };
+
 /** Enqueue catalog jobs in the caller's transaction; the local drivers are woken after commit. */
-export async function enqueueJobs(
-  db: Db,
-  specs: Array<JobSpec & { name: CatalogJobName }>,
-  now: Date,
-): Promise<void> {
+export async function enqueueJobs(db: Db, specs: CatalogJobSpec[], now: Date): Promise<void> {
   if (specs.length === 0) return;
   const rows = specs.map((s) => ({ ...s, ...JOB_CATALOG[s.name] }));
   await insertJobs(db, rows, now);

@@ -41,10 +41,26 @@ function rowToJob(r: any): JobRow {
 
 /**
  * Insert jobs in the caller's transaction. A job whose dedupe key already has a pending job
- * is dropped: the pending one will recompute from the same (newer) state. With `holdPending`
- * the pending row is touched instead (DO UPDATE): on PostgreSQL it stays locked until commit
- * and claims (FOR UPDATE SKIP LOCKED) pass it by, so it cannot run before this change is
- * visible and leave the change without a job.
+ * coalesces into it: the pending one will recompute from the same (newer) state. That holds
+ * only if it cannot run before this transaction commits, so the pending row is touched (an
+ * upsert, DO UPDATE) rather than skipped: on PostgreSQL it stays locked until commit and claims
+ * (FOR UPDATE SKIP LOCKED) pass it by. Skipped, a worker could claim it in between, recompute
+ * from the state before this change and leave the change without a job. A job that is running
+ * (or relayed to BullMQ) is no longer pending, so the partial unique index lets this change add
+ * a new pending row: the running one may have read the old state, the new one runs after it.
+ *
+ * Lock order (every caller): the held rows are locked in key order, so two transactions
+ * enqueueing overlapping keys in one call each cannot deadlock. A transaction enqueues its
+ * dedupe-keyed jobs in ONE call, after the domain rows it changes and BEFORE the tenant row
+ * (the event-sequence lock commitChanges/recordEvents takes last, and the settings lock of
+ * updateTenant): one writer waiting for the tenant row while holding a pending job that
+ * another, already holding the tenant row, waits for would deadlock. So directory changes put
+ * their jobs on the ChangeSet (commitChanges enqueues them with the role syncs and the webhook
+ * streams in one call, then takes the sequence lock), and a second enqueue after commitChanges
+ * must only use keys without a dedupe key. The tenant row is only ever locked FOR NO KEY
+ * UPDATE (never FOR UPDATE): a job row's foreign key takes FOR KEY SHARE on it, so a full lock
+ * would wait for every transaction that enqueued a job of the tenant. Jobs enqueued outside a
+ * transaction lock nothing past their own statement.
  */
 export async function insertJobs(
   db: Db,
@@ -68,12 +84,11 @@ export async function insertJobs(
   // PostgreSQL refuses to upsert one row twice in a statement: keep the first of each key.
   // In key order: two transactions holding overlapping sets lock them in the same order.
   const held = jobs
-    .filter((j) => j.holdPending && j.dedupeKey && !seen.has(j.dedupeKey) && seen.add(j.dedupeKey))
+    .filter((j) => j.dedupeKey && !seen.has(j.dedupeKey) && seen.add(j.dedupeKey))
     .sort((a, b) => (a.dedupeKey! < b.dedupeKey! ? -1 : a.dedupeKey! > b.dedupeKey! ? 1 : 0));
-  const rest = jobs.filter((j) => !(j.holdPending && j.dedupeKey));
-  // ON CONFLICT DO NOTHING without a target covers the partial unique index on both dialects;
-  // DO UPDATE needs the target, which names that index (both dialects infer it).
-  await insertChunks(db, rest.map(toRow), "on conflict do nothing");
+  const plain = jobs.filter((j) => !j.dedupeKey);
+  await insertChunks(db, plain.map(toRow), "on conflict do nothing");
+  // DO UPDATE needs the conflict target, which names the partial unique index (both dialects infer it).
   await insertChunks(
     db,
     held.map(toRow),

@@ -37,16 +37,13 @@ export interface JobSpec {
   name: string;
   tenantId: string | null;
   payload: unknown;
-  /** Jobs with the same key coalesce while pending (e.g. `sync-roles/<tenant>/<user>`). */
-  dedupeKey?: string;
   /**
-   * When the key already has a pending job, lock that row until this transaction commits, so
-   * no worker claims and runs it before this change is visible (PostgreSQL; SQLite serialises
-   * anyway). For every job that recomputes from current state under a key other changes
-   * share (a per-tenant drain, a user's role sync, an endpoint's stream): take it before the
-   * tenant's event-sequence lock, or two writers can deadlock; held keys are locked in key order.
+   * Jobs with the same key coalesce while pending (e.g. `sync-roles/<tenant>/u/<user>`). The
+   * pending job is locked until the enqueuing transaction commits, so it cannot run on the
+   * state before the change: enqueue keyed jobs in one call, before the tenant row's lock (see
+   * insertJobs in ./store.ts for the lock order).
    */
-  holdPending?: boolean;
+  dedupeKey?: string;
   runAt?: Date;
 }
 

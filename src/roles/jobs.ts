@@ -58,10 +58,10 @@ async function drainPending(
   ctx: JobContext,
 ): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, DRAIN_GATHER_MS));
-  // Not the key user.created shares (held until commit): this transaction holds the tenant's
-  // sequence row by then, and a create takes that key before the sequence row: a deadlock.
+  // Not the key user.created shares: a chain of batches never waits on the creates' pending
+  // drain job (held until each create commits).
   const next = { name, tenantId, payload: { pending: true }, dedupeKey: `${name}/${tenantId}/pending-next` };
-  const r = await drainPendingRoleSyncs(ctx, tenantId, (trx) => enqueueJobs(trx, [next], ctx.now()));
+  const r = await drainPendingRoleSyncs(ctx, tenantId, [next]);
   if (r.assigned || r.revoked) ctx.logger.debug(r, "roles of new users computed");
 }
 

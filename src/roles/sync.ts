@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { ChangeSet, commitChanges } from "../directory/changes.js";
 import { deletePendingRoleSyncs, listPendingRoleSyncs } from "../directory/pending-role-syncs-store.js";
+import type { CatalogJobSpec } from "../jobs/catalog.js";
 import { findTenantById } from "../tenants/store.js";
 import { ensureDefaultRoles } from "./defaults.js";
 import { effectiveRoles, roleIdsOf, rowKey } from "./rules.js";
@@ -43,23 +44,23 @@ export async function syncUserRoles(
 
 /**
  * Compute the roles of up to SYNC_BATCH users noted in pending_role_syncs and forget them, in
- * one transaction. A full batch means more may be waiting: `whenMore` then runs in the same
- * transaction (to enqueue the next batch), so a crash cannot strand noted users without a job.
+ * one transaction. A full batch means more may be waiting: the `more` jobs are then enqueued in
+ * the same transaction (the next batch), so a crash cannot strand noted users without a job.
  * Safe against a concurrent reactivation: syncBatch locks the user rows, so a change either
  * commits before the recompute reads it or notes the user again after this batch committed.
  */
 export async function drainPendingRoleSyncs(
   deps: { db: Knex; now: () => Date },
   tenantId: string,
-  whenMore: (trx: Knex.Transaction) => Promise<void>,
+  more: CatalogJobSpec[],
 ): Promise<SyncResult> {
   await ensureDefaultRoles(deps.db, tenantId, deps.now());
   return deps.db.transaction(async (trx) => {
     const ids = await listPendingRoleSyncs(trx, tenantId, SYNC_BATCH);
     if (ids.length === 0) return { users: 0, assigned: 0, revoked: 0 };
-    const r = await syncBatch(trx, tenantId, ids, deps.now().toISOString());
+    const full = ids.length === SYNC_BATCH;
+    const r = await syncBatch(trx, tenantId, ids, deps.now().toISOString(), full ? more : []);
     await deletePendingRoleSyncs(trx, tenantId, ids);
-    if (ids.length === SYNC_BATCH) await whenMore(trx);
     return r;
   });
 }
@@ -70,6 +71,7 @@ export async function syncBatch(
   tenantId: string,
   userIds: string[],
   at: string,
+  jobs: CatalogJobSpec[] = [],
 ): Promise<SyncResult> {
   const tenant = await findTenantById(trx, tenantId);
   if (!tenant) return { users: 0, assigned: 0, revoked: 0 };
@@ -93,7 +95,8 @@ export async function syncBatch(
     desired.filter((r) => !have.has(rowKey(r))),
     at,
   );
-  const changes = await roleEvents(trx, tenantId, current, desired);
+  // Enqueued with the batch's events: one call, before the tenant's sequence lock (insertJobs).
+  const changes = (await roleEvents(trx, tenantId, current, desired)).enqueue(...jobs);
   await commitChanges(trx, tenantId, changes, at);
   const assigned = changes.events.filter((e) => e.type === "role.assigned").length;
   return { users: users.length, assigned, revoked: changes.events.length - assigned };

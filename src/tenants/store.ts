@@ -80,10 +80,17 @@ export async function listTenants(db: Db): Promise<Tenant[]> {
   return rows.map(rowToTenant);
 }
 
-/** The tenant with this id, its row locked to the end of the transaction (PostgreSQL). */
+/**
+ * The tenant with this id, its row locked to the end of the transaction (PostgreSQL). FOR NO KEY
+ * UPDATE, the lock the event-sequence UPDATE takes too: it serialises writers of the row but not
+ * inserts that reference it (a job's or event's foreign key takes FOR KEY SHARE). FOR UPDATE
+ * waited for every open transaction that had enqueued a job of the tenant, and two settings
+ * changes that had each enqueued theirs (before the lock, as insertJobs's lock order says)
+ * deadlocked.
+ */
 export async function lockTenant(trx: Knex.Transaction, id: string): Promise<Tenant | undefined> {
   const q = trx("tenants").where({ id }).first();
-  if (dialectOf(trx) === "pg") q.forUpdate();
+  if (dialectOf(trx) === "pg") q.forNoKeyUpdate();
   const row = await q;
   return row ? rowToTenant(row) : undefined;
 }

@@ -4,7 +4,7 @@ import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/errors.js";
 import { AppError, conflict, notFound } from "../http/errors.js";
 import { parseInput } from "../http/validate.js";
-import { enqueueJobs } from "../jobs/catalog.js";
+import { type CatalogJobSpec, enqueueJobs } from "../jobs/catalog.js";
 import { DEFAULT_ROLES, ensureDefaultRoles } from "../roles/defaults.js";
 import { findRoleByKey } from "../roles/store.js";
 import { displayPrefix, generateSecret, hashSecret, SECRET_PREFIX, sameHash } from "./secrets.js";
@@ -90,31 +90,79 @@ export async function listTenants(deps: Pick<TenantDeps, "db">): Promise<Tenant[
 /** Change a tenant's name or settings. */
 export async function updateTenant(deps: TenantDeps, slug: string, body: unknown): Promise<Tenant> {
   const input = parseInput(updateTenantInput, body);
-  const found = await requireTenant(deps, slug);
-  if (input.settings?.defaultRole) await ensureDefaultRoles(deps.db, found.id, deps.now());
-  return deps.db.transaction(async (trx) => {
-    // Read again under the row's lock: two concurrent PATCHes of different settings both stick.
-    const tenant = await store.lockTenant(trx, found.id);
-    if (!tenant) throw new AppError(404, "TENANT_NOT_FOUND", `Tenant '${slug}' not found`);
-    const updated: Tenant = {
-      ...tenant,
-      name: input.name ?? tenant.name,
-      settings: tenantSettingsSchema.parse({ ...tenant.settings, ...(input.settings ?? {}) }),
-      updatedAt: deps.now().toISOString(),
-    };
-    const newDefault = updated.settings.defaultRole !== tenant.settings.defaultRole;
-    if (newDefault && !(await findRoleByKey(trx, tenant.id, updated.settings.defaultRole)))
-      throw unknownDefaultRole(updated.settings.defaultRole);
-    await store.updateTenantRow(trx, updated);
-    if (newDefault) await enqueueRoleRecompute(trx, tenant.id, deps.now());
-    const [was, is] = [tenant.settings, updated.settings];
-    if (
-      is.deprovisionPolicy === "delete" &&
-      (was.deprovisionPolicy !== "delete" || was.deleteGraceDays !== is.deleteGraceDays)
-    )
-      await enqueuePurgeSchedule(trx, tenant.id, deps.now());
-    return updated;
-  });
+  let seen = await requireTenant(deps, slug);
+  if (input.settings?.defaultRole) await ensureDefaultRoles(deps.db, seen.id, deps.now());
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await deps.db.transaction((trx) => updateTenantOnce(trx, deps.now(), slug, seen, input));
+    } catch (err) {
+      if (!(err instanceof SettingsMoved)) throw err;
+      seen = err.tenant;
+    }
+  }
+  throw conflict("TENANT_BUSY", `Tenant '${slug}' kept changing under this update; try again`);
+}
+
+type TenantUpdate = z.infer<typeof updateTenantInput>;
+
+/** The tenant row changed between the read the jobs were planned from and its lock. */
+class SettingsMoved extends Error {
+  constructor(readonly tenant: Tenant) {
+    super("tenant settings changed while planning their jobs");
+  }
+}
+
+/**
+ * One attempt. The jobs a settings change implies are enqueued (their pending rows held until
+ * commit) BEFORE the tenant row is locked, the lock order of insertJobs (src/jobs/store.ts): the
+ * tenant row is also the event-sequence lock a writer holding those jobs may wait for. They are
+ * planned from the row as read before the lock and checked against the row under it: if it moved
+ * in between, the attempt rolls back and runs again from the locked row.
+ */
+async function updateTenantOnce(
+  trx: Knex.Transaction,
+  now: Date,
+  slug: string,
+  seen: Tenant,
+  input: TenantUpdate,
+): Promise<Tenant> {
+  const planned = settingsJobs(seen, applyUpdate(seen, input, now));
+  await enqueueJobs(trx, planned, now);
+  // Read again under the row's lock: two concurrent PATCHes of different settings both stick.
+  const tenant = await store.lockTenant(trx, seen.id);
+  if (!tenant) throw new AppError(404, "TENANT_NOT_FOUND", `Tenant '${slug}' not found`);
+  const updated = applyUpdate(tenant, input, now);
+  const needed = settingsJobs(tenant, updated);
+  if (JSON.stringify(needed) !== JSON.stringify(planned)) throw new SettingsMoved(tenant);
+  if (
+    updated.settings.defaultRole !== tenant.settings.defaultRole &&
+    !(await findRoleByKey(trx, tenant.id, updated.settings.defaultRole))
+  )
+    throw unknownDefaultRole(updated.settings.defaultRole);
+  await store.updateTenantRow(trx, updated);
+  return updated;
+}
+
+function applyUpdate(tenant: Tenant, input: TenantUpdate, now: Date): Tenant {
+  return {
+    ...tenant,
+    name: input.name ?? tenant.name,
+    settings: tenantSettingsSchema.parse({ ...tenant.settings, ...(input.settings ?? {}) }),
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** The jobs a change of settings implies (see roleRecomputeJob, purgeScheduleJob). */
+function settingsJobs(was: Tenant, is: Tenant): CatalogJobSpec[] {
+  const jobs: CatalogJobSpec[] = [];
+  if (is.settings.defaultRole !== was.settings.defaultRole) jobs.push(roleRecomputeJob(is.id));
+  const [a, b] = [was.settings, is.settings];
+  if (
+    b.deprovisionPolicy === "delete" &&
+    (a.deprovisionPolicy !== "delete" || a.deleteGraceDays !== b.deleteGraceDays)
+  )
+    jobs.push(purgeScheduleJob(is.id));
+  return jobs;
 }
 
 /** A defaultRole that names no role of the tenant would leave uncovered users with none. */
@@ -129,24 +177,16 @@ function unknownDefaultRole(key: string): AppError {
  * Issue 4: users no mapping covers hold the default role, so a new default must reach them (and
  * the old one leave them). Enqueued with the settings change: both commit or neither does.
  */
-async function enqueueRoleRecompute(trx: Knex.Transaction, tenantId: string, now: Date): Promise<void> {
-  await enqueueJobs(
-    trx,
-    [{ name: "sync-roles", tenantId, payload: { all: true }, dedupeKey: `sync-roles/${tenantId}/all` }],
-    now,
-  );
+function roleRecomputeJob(tenantId: string): CatalogJobSpec {
+  return { name: "sync-roles", tenantId, payload: { all: true }, dedupeKey: `sync-roles/${tenantId}/all` };
 }
 
 /**
  * Issue 6: users deprovisioned before the tenant turned to the `delete` policy (or before its
  * grace period changed) get their purge scheduled too, not only those deprovisioned after.
  */
-async function enqueuePurgeSchedule(trx: Knex.Transaction, tenantId: string, now: Date): Promise<void> {
-  await enqueueJobs(
-    trx,
-    [{ name: "schedule-purges", tenantId, payload: {}, dedupeKey: `schedule-purges/${tenantId}` }],
-    now,
-  );
+function purgeScheduleJob(tenantId: string): CatalogJobSpec {
+  return { name: "schedule-purges", tenantId, payload: {}, dedupeKey: `schedule-purges/${tenantId}` };
 }
 
 /** Delete a tenant and all of its data. */
