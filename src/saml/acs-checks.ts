@@ -138,6 +138,26 @@ export interface Inspected {
   assertion: Element;
 }
 
+/**
+ * Only elements, text and CDATA inside the response. A comment or a processing instruction
+ * splits a signed text: the readers here skip it (textContent) while canonicalization keeps or
+ * drops it differently (xml-crypto renders a PI's data as text), so `victim@acme.test<?x
+ * .evil.test?>` was signed as one value and read as another.
+ */
+function refuseForeignNodes(node: Node | null): void {
+  if (!node) return;
+  if (node.nodeType === 8)
+    throw new SsoFailure(
+      "COMMENT",
+      "The response contained XML comments, which are never accepted (NameID comment injection).",
+    );
+  throw new SsoFailure(
+    "PROCESSING_INSTRUCTION",
+    "The response contained a processing instruction or other markup that is never accepted inside a response.",
+    { nodeType: node.nodeType },
+  );
+}
+
 /** The IdP's status; anything but Success is refused with what the IdP said. */
 function checkStatus(root: Element): void {
   const status = child(root, NS.protocol, "Status");
@@ -188,11 +208,7 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
     [NS.dsig, "X509Certificate"],
   ]);
   const [signatures, assertions, encrypted, certificates] = scan.found;
-  if (scan.hasComment)
-    throw new SsoFailure(
-      "COMMENT",
-      "The response contained XML comments, which are never accepted (NameID comment injection).",
-    );
+  refuseForeignNodes(scan.foreign);
   checkAlgorithms(signatures);
   checkStatus(root);
   if (
@@ -229,8 +245,7 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
       [NS.dsig, "Signature"],
       [NS.assertion, "Assertion"],
     ]);
-    if (innerScan.hasComment)
-      throw new SsoFailure("COMMENT", "The assertion contained XML comments, which are never accepted.");
+    refuseForeignNodes(innerScan.foreign);
     checkAlgorithms(innerScan.found[0]);
     const inside = innerScan.found[1];
     if (inside.length !== 1 || inside[0] !== inner.documentElement)

@@ -34,10 +34,10 @@ function timeFailure(
   );
 }
 
-/** A SAML dateTime, or a refusal when it is not one. */
+/** A SAML dateTime (UTC, with its zone: never read as this server's local time), or a refusal. */
 function instant(value: string, what: string): number {
   const t = Date.parse(value);
-  if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(t))
+  if (!/^\d{4}-\d\d-\d\dT[^Z+]*(Z|[+-]\d\d:\d\d)$/.test(value) || Number.isNaN(t))
     throw new SsoFailure("INVALID", `The assertion's ${what} is not a valid time.`, { [what]: value });
   return t;
 }
@@ -81,8 +81,8 @@ function readAttributes(a: Element): Record<string, string | string[]> {
  * Checks on the assertion whose signature verified (the very element that was digested, never
  * a copy found elsewhere in the document): Issuer = the configured IdP; one Conditions whose
  * window holds now and whose every AudienceRestriction names this SP; a bearer
- * SubjectConfirmationData with Recipient = the ACS URL, a window that holds now, and
- * InResponseTo = the request this browser started (when there is one).
+ * SubjectConfirmationData with Recipient = the ACS URL, a NotOnOrAfter and a window that holds
+ * now, and InResponseTo = the request this browser started (none when IdP-initiated).
  */
 export function checkAssertion(a: Element, facts: RawFacts, exp: Expected): VerifiedAssertion {
   const issuer = textOf(child(a, NS.assertion, "Issuer")) ?? null;
@@ -120,9 +120,15 @@ export function checkAssertion(a: Element, facts: RawFacts, exp: Expected): Veri
       "The assertion was meant for a different URL than this workspace's ACS URL.",
       { expected: exp.acsUrl, received: recipients },
     );
+  // The bearer profile requires NotOnOrAfter: without it an assertion would be valid forever
+  // while its replay record is kept only until its end (SAML profiles §4.1.4.2).
+  if (data.some((d) => !d.getAttribute("NotOnOrAfter")))
+    throw new SsoFailure("INVALID", "The assertion's subject confirmation has no NotOnOrAfter.");
   for (const d of data) checkWindow(d, "SubjectConfirmationData", facts, exp);
+  // Answering a request, the assertion must name it: an unsolicited assertion (IdP-initiated,
+  // for some other flow) wrapped into this browser's login is refused.
   const irts = data.map((d) => d.getAttribute("InResponseTo") || null);
-  if (irts.some((r) => r !== exp.inResponseTo && !(r === null && exp.inResponseTo !== null)))
+  if (irts.some((r) => r !== exp.inResponseTo))
     throw new SsoFailure("UNKNOWN_REQUEST", "The assertion answers a different sign-in request.", {
       expected: exp.inResponseTo,
       received: irts,

@@ -155,11 +155,17 @@ export function verifyEnvelopedSignature(
   const values = children(signature, NS.dsig, "SignatureValue");
   if (values.length !== 1) return refuse("UNSUPPORTED", "exactly one SignatureValue is required");
 
-  const content = canonical(target, prefixList(transforms[1]), signature);
+  let content: string;
+  let signedInfo: Buffer;
+  try {
+    content = canonical(target, prefixList(transforms[1]), signature);
+    signedInfo = Buffer.from(canonical(info, prefixList(c14n[0])));
+  } catch (err) {
+    return refuse("UNSUPPORTED", `cannot be canonicalized: ${(err as Error).message.slice(0, 100)}`);
+  }
   if (!sameDigest(digestValues[0].textContent ?? "", createHash(digest).update(content).digest()))
     return refuse("DIGEST", "the signed content was changed after signing");
 
-  const signedInfo = Buffer.from(canonical(info, prefixList(c14n[0])));
   const value = Buffer.from((values[0].textContent ?? "").replace(/\s+/g, ""), "base64");
   for (const pem of certificates) {
     const key = publicKey(pem);

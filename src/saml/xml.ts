@@ -84,26 +84,27 @@ export function textOf(e: Element | undefined): string | undefined {
 }
 
 /**
- * One walk over an element and everything under it, in document order: whether a comment is
- * there, and the elements of each asked (namespace, local name), the element itself included
- * (what getElementsByTagNameNS on its document returns). One walk instead of one per name.
+ * One walk over an element and everything under it, in document order: the first node that is
+ * not an element, text or CDATA (a comment, a processing instruction), and the elements of each
+ * asked (namespace, local name), the element itself included (what getElementsByTagNameNS on its
+ * document returns). One walk instead of one per name.
  */
 export function scanElements(
   root: Element,
   wanted: ReadonlyArray<readonly [ns: string, localName: string]>,
-): { hasComment: boolean; found: Element[][] } {
+): { foreign: Node | null; found: Element[][] } {
   const found = wanted.map((): Element[] => []);
-  let comment = false;
+  let foreign: Node | null = null;
   const visit = (e: Element) => {
     for (let i = 0; i < wanted.length; i++)
       if (e.localName === wanted[i][1] && e.namespaceURI === wanted[i][0]) found[i].push(e);
     for (let c = e.firstChild; c; c = c.nextSibling) {
-      if (c.nodeType === 8) comment = true;
-      else if (c.nodeType === 1) visit(c as Element);
+      if (c.nodeType === 1) visit(c as Element);
+      else if (c.nodeType !== 3 && c.nodeType !== 4) foreign ??= c;
     }
   };
   visit(root);
-  return { hasComment: comment, found };
+  return { foreign, found };
 }
 
 /** True when the subtree holds an XML comment (NameID comment-injection carrier). */

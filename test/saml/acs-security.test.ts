@@ -114,6 +114,55 @@ for (const backend of backends()) {
       await assertRefused(res, "COMMENT");
     });
 
+    it("processing instructions splitting signed text (signed as one value, read as another)", async () => {
+      // xml-crypto's C14N renders a PI's data as text; textContent skips it. Signed for
+      // `victim@acme.test.evil.test`, the NameID would read `victim@acme.test`.
+      for (const split of [
+        "victim@acme.test<?x .evil.test?>",
+        "<?p x?>victim@acme.test",
+        "victim@acme.test<?x?>",
+      ]) {
+        const { res } = await attempt(async (id) =>
+          encode(
+            (await t.idp.responseXml(valid(id, { nameId: "victim@acme.test.evil.test" }))).replace(
+              ">victim@acme.test.evil.test<",
+              `>${split}<`,
+            ),
+          ),
+        );
+        await assertRefused(res, "PROCESSING_INSTRUCTION");
+      }
+      // An XML declaration before the root is not inside the response: accepted.
+      const ok = await attempt(async (id) =>
+        encode(`<?xml version="1.0" encoding="UTF-8"?>${await t.idp.responseXml(valid(id))}`),
+      );
+      assert.equal(ok.res.status, 302, ok.res.text);
+    });
+
+    it("an unsolicited assertion wrapped into this browser's login, and one without NotOnOrAfter", async () => {
+      let r = await attempt(async (id) =>
+        encode(
+          t.idp.wrap(
+            valid(id),
+            t.idp.sign(t.idp.assertionXml(valid(id, { subjectInResponseTo: "" })), "Assertion"),
+          ),
+        ),
+      );
+      await assertRefused(r.res, "UNKNOWN_REQUEST");
+      r = await attempt(async (id) =>
+        encode(
+          t.idp.wrap(
+            valid(id),
+            t.idp.sign(
+              t.idp.assertionXml(valid(id)).replace(/ NotOnOrAfter="[^"]+" Recipient=/, " Recipient="),
+              "Assertion",
+            ),
+          ),
+        ),
+      );
+      await assertRefused(r.res, "INVALID");
+    });
+
     it("two assertions, each signed", async () => {
       const { res } = await attempt(async (id) => {
         const one = t.idp.sign(t.idp.assertionXml(valid(id)), "Assertion");
