@@ -139,10 +139,11 @@ export interface Inspected {
 }
 
 /**
- * Only elements, text and CDATA inside the response. A comment or a processing instruction
- * splits a signed text: the readers here skip it (textContent) while canonicalization keeps or
- * drops it differently (xml-crypto renders a PI's data as text), so `victim@acme.test<?x
- * .evil.test?>` was signed as one value and read as another.
+ * Only elements, text and CDATA inside the response (and no attribute C14N leaves unsigned). A
+ * comment or a processing instruction splits a signed text: the readers here skip it
+ * (textContent) while canonicalization keeps or drops it differently (xml-crypto renders a PI's
+ * data as text), so `victim@acme.test<?x .evil.test?>` was signed as one value and read as
+ * another.
  */
 function refuseForeignNodes(node: Node | null): void {
   if (!node) return;
@@ -152,9 +153,9 @@ function refuseForeignNodes(node: Node | null): void {
       "The response contained XML comments, which are never accepted (NameID comment injection).",
     );
   throw new SsoFailure(
-    "PROCESSING_INSTRUCTION",
+    "MARKUP_NOT_ALLOWED",
     "The response contained a processing instruction or other markup that is never accepted inside a response.",
-    { nodeType: node.nodeType },
+    { nodeType: node.nodeType, name: node.nodeName },
   );
 }
 

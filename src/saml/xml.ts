@@ -85,7 +85,9 @@ export function textOf(e: Element | undefined): string | undefined {
 
 /**
  * One walk over an element and everything under it, in document order: the first node that is
- * not an element, text or CDATA (a comment, a processing instruction), and the elements of each
+ * not an element, text or CDATA (a comment, a processing instruction) or attribute whose name
+ * starts with "xmlns" without declaring a namespace (xml-crypto's C14N leaves such attributes
+ * out of what is signed), and the elements of each
  * asked (namespace, local name), the element itself included (what getElementsByTagNameNS on its
  * document returns). One walk instead of one per name.
  */
@@ -98,6 +100,11 @@ export function scanElements(
   const visit = (e: Element) => {
     for (let i = 0; i < wanted.length; i++)
       if (e.localName === wanted[i][1] && e.namespaceURI === wanted[i][0]) found[i].push(e);
+    for (let i = 0; i < e.attributes.length; i++) {
+      const name = e.attributes[i].name;
+      if (name.startsWith("xmlns") && name !== "xmlns" && !name.startsWith("xmlns:"))
+        foreign ??= e.attributes[i];
+    }
     for (let c = e.firstChild; c; c = c.nextSibling) {
       if (c.nodeType === 1) visit(c as Element);
       else if (c.nodeType !== 3 && c.nodeType !== 4) foreign ??= c;
