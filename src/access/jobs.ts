@@ -75,8 +75,10 @@ export async function finishRevocations(
 }
 
 /**
- * The `delete` policy's end of grace: delete the user if they are still the inactive user this
- * revocation left (a reactivation, or a newer revocation with its own schedule, keeps them).
+ * The `delete` policy's end of grace: delete the user if they are still inactive and their
+ * latest revocation's grace period has ended (a reactivation keeps them). The latest, not the
+ * payload's: a user deactivated, reactivated and deactivated again has one pending purge (the
+ * second coalesced into the first), and it must act on the second deactivation.
  */
 export async function purgeDeprovisioned(
   ctx: Pick<JobContext, "db" | "now">,
@@ -86,7 +88,7 @@ export async function purgeDeprovisioned(
   const tenant = await findTenantById(ctx.db, tenantId);
   if (tenant?.settings.deprovisionPolicy !== "delete") return false;
   const [latest] = await store.listRevocationsOfUser(ctx.db, tenantId, payload.userId, 1);
-  if (!latest || latest.id !== payload.revocationId || latest.reactivatedAt) return false;
+  if (!latest || latest.reactivatedAt) return false;
   const user = await findUserById(ctx.db, tenantId, payload.userId);
   if (!user || user.active) return false;
   // The grace period may have grown since this was scheduled: come back when it ends.

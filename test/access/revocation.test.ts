@@ -420,6 +420,26 @@ for (const v of variants()) {
       await t.a.patch(acme, { settings: { deprovisionPolicy: "suspend" } }).expect(200);
     });
 
+    it("policy `delete`: deactivated, reactivated and deactivated again, purged at the end of the second grace", async () => {
+      await t.a.patch(acme, { settings: { deprovisionPolicy: "delete", deleteGraceDays: 2 } }).expect(200);
+      const u = await loggedInUser("twice@acme.test");
+      const setActive = (value: boolean) =>
+        sso.scim.patch(`/Users/${u.userId}`, patchOp({ op: "replace", path: "active", value })).expect(200);
+      await setActive(false);
+      await settle();
+      ctx.clock.advance(86_400_000);
+      await setActive(true);
+      await setActive(false); // its purge coalesces into the first one, due a day earlier
+      await settle();
+      ctx.clock.advance(86_400_000 + 1000);
+      await settle();
+      await sso.scim.get(`/Users/${u.userId}`).expect(200); // one day of the second grace left
+      ctx.clock.advance(86_400_000);
+      await settle();
+      await sso.scim.get(`/Users/${u.userId}`).expect(404);
+      await t.a.patch(acme, { settings: { deprovisionPolicy: "suspend" } }).expect(200);
+    });
+
     it("switching to `delete` schedules users deprovisioned before the switch, from their own deprovisioning", async () => {
       const early = await loggedInUser("early@acme.test");
       const back = await loggedInUser("returned@acme.test");
