@@ -43,7 +43,9 @@ function startServer(db: string, port: number, env: Record<string, string> = {})
   return { child, out: () => stdout, err: () => stderr };
 }
 
-async function waitHealthy(port: number, ms = 15_000): Promise<number> {
+// Generous: start-up time is not what these tests check, and a loaded 2-core machine (tsx compiling
+// for several processes at once) took more than 15 s.
+async function waitHealthy(port: number, ms = 60_000): Promise<number> {
   const start = Date.now();
   while (Date.now() - start < ms) {
     try {
