@@ -114,6 +114,27 @@ export async function claimJobs(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   return [...interleave(fair), ...more.sort((a, b) => a.id - b.id)];
 }
 
+/**
+ * Whether a claim on these queues could find anything: a due pending job or a lapsed lease.
+ * Two bounded index probes, a fraction of a claim's cost (a recursive tenant scan, an UPDATE
+ * and on SQLite a write transaction); idle queues are polled several times a second.
+ */
+export async function hasClaimableJobs(
+  db: Db,
+  queues: readonly QueueName[],
+  now: Date,
+  leased: "running" | "relayed" = "running",
+): Promise<boolean> {
+  const at = now.toISOString();
+  const q = queues.map(() => "?").join(", ");
+  const rows = await db.raw(
+    `select 1 as hit where exists (select 1 from jobs where state = 'pending' and queue in (${q}) and run_at <= ?)
+       or exists (select 1 from jobs where state = ? and queue in (${q}) and locked_until < ?)`,
+    [...queues, at, leased, ...queues, at],
+  );
+  return listOf(rows).length > 0;
+}
+
 /** Tenants (null included) with pending jobs in these queues: a loose index scan, O(tenants·log n). */
 async function tenantsWithPendingJobs(db: Db, queues: readonly QueueName[]): Promise<Array<string | null>> {
   const q = queues.map(() => "?").join(", ");
