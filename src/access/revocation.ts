@@ -60,12 +60,17 @@ export async function recordRevocation(
   const trigger = events.find((e) => e.type === "user.deactivated" || e.type === "user.deleted");
   await store.insertRevocation(trx, { ...pending, triggerEventSeq: trigger?.seq ?? null });
   const { tenantId, userId, id } = pending;
+  // The job finishes every open receipt of the tenant, so one pending job per tenant covers a
+  // burst of deprovisionings (a job per receipt cost a claim and a transaction each, most finding
+  // their receipt already done). Held until this commit: run before it, it would miss this one.
+  // Taken after the tenant's sequence lock, as every holder of this key does.
   const jobs: Parameters<typeof enqueueJobs>[1] = [
     {
       name: "revoke-access",
       tenantId,
-      payload: { revocationId: id },
-      dedupeKey: `revoke-access/${tenantId}/${id}`,
+      payload: {},
+      dedupeKey: `revoke-access/${tenantId}`,
+      holdPending: true,
     },
   ];
   if (trigger?.type === "user.deactivated") {
