@@ -123,20 +123,25 @@ async function insertEmails(db: Db, tenantId: string, userId: string, emails: Em
 }
 
 /**
- * Write a user's new state if its version is still `expectedVersion` (optimistic concurrency:
- * two writers never silently overwrite each other). Returns false when the row moved on.
+ * Write a user's new state if its version is still `previous.version` (optimistic concurrency:
+ * two writers never silently overwrite each other). Returns false when the row moved on. Only
+ * the columns that differ from `previous` are set: SQLite rewrites the index entries of every
+ * column a SET names, and a deactivation changes four of the twelve.
  */
 export async function updateUser(
   db: Db,
   u: UserRow,
-  expectedVersion: number,
+  previous: UserRow,
   emails: EmailRow[] | null,
 ): Promise<boolean> {
+  const values = userValues(u);
+  const old = userValues(previous);
+  const changed = WRITE_COLUMNS.flatMap((_c, i) => (values[i] !== old[i] ? [i] : []));
   const updated = await exec(
     db,
-    `update "users" set ${WRITE_COLUMNS.map((c) => `"${c}" = ?`).join(", ")}
+    `update "users" set ${changed.map((i) => `"${WRITE_COLUMNS[i]}" = ?`).join(", ")}
      where "tenant_id" = ? and "id" = ? and "version" = ? returning "id"`,
-    [...userValues(u), u.tenantId, u.id, expectedVersion],
+    [...changed.map((i) => values[i]), u.tenantId, u.id, previous.version],
   );
   if (updated.length === 0) return false;
   if (emails) {

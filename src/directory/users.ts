@@ -134,8 +134,7 @@ export async function updateUser(
         };
         // The e-mail rows are rewritten only when the addresses changed (not on a deactivation).
         const sameEmails = JSON.stringify(emails) === JSON.stringify(columnsFromDoc(before).emails);
-        if (!(await store.updateUser(trx, next, current.version, sameEmails ? null : emails)))
-          return undefined;
+        if (!(await store.updateUser(trx, next, current, sameEmails ? null : emails))) return undefined;
         const deactivated = current.active && !next.active;
         const revocation = deactivated
           ? await beginRevocation(trx, { tenantId, userId: id, userName: next.userName, origin, at })
