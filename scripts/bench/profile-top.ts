@@ -1,7 +1,7 @@
 /**
  * Summarise a V8 CPU profile (`--cpu-prof`): the functions with the most self time and the
  * most total time (self + callees), as shares of the profile. Usage:
- * `node --import tsx scripts/bench/profile-top.ts <file.cpuprofile> [rows]`.
+ * `node --import tsx scripts/bench/profile-top.ts <file.cpuprofile> [rows] [from-s to-s]`.
  */
 import { readFileSync } from "node:fs";
 
@@ -11,7 +11,8 @@ interface Node {
   children?: number[];
 }
 
-const [file, rowsArg] = process.argv.slice(2);
+// Optional window: only samples from `from` to `to` seconds after the profile starts (a phase).
+const [file, rowsArg, fromArg, toArg] = process.argv.slice(2);
 if (!file) throw new Error("usage: profile-top.ts <file.cpuprofile> [rows]");
 const prof = JSON.parse(readFileSync(file, "utf8")) as {
   nodes: Node[];
@@ -31,8 +32,13 @@ const label = (n: Node) => {
 const self = new Map<string, number>();
 const total = new Map<string, number>();
 let all = 0;
+let clock = 0;
+const from = Number(fromArg ?? 0) * 1e6;
+const to = toArg === undefined ? Number.POSITIVE_INFINITY : Number(toArg) * 1e6;
 prof.samples.forEach((id, i) => {
   const dt = prof.timeDeltas[i] ?? 0;
+  clock += dt;
+  if (clock < from || clock > to) return;
   all += dt;
   const n = byId.get(id)!;
   self.set(label(n), (self.get(label(n)) ?? 0) + dt);
