@@ -48,21 +48,35 @@ export async function exec<T = Record<string, any>>(
 
 const sqliteValue = (b: Binding) => (typeof b === "boolean" ? Number(b) : b);
 
+const PLACEHOLDERS: string[] = [];
+
 /** `?, ?, ?` for n values. */
 export function placeholders(n: number): string {
-  return Array.from({ length: n }, () => "?").join(", ");
+  let text = PLACEHOLDERS[n];
+  if (text === undefined) {
+    text = Array.from({ length: n }, () => "?").join(", ");
+    if (n <= 1000) PLACEHOLDERS[n] = text;
+  }
+  return text;
 }
+
+// The statement text per (table, columns, row count, tail): built once, then looked up.
+const INSERTS = new Map<string, string>();
 
 /**
  * A multi-row INSERT of `rows` (each with the columns' values in order); `tail` follows the
  * VALUES list (`on conflict … do nothing`, `returning …`).
  */
 export function insertSql(table: string, columns: string[], rows: Binding[][], tail = ""): SqlFragment {
-  const one = `(${placeholders(columns.length)})`;
-  return {
-    sql: `insert into "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) values ${rows.map(() => one).join(", ")}${tail ? ` ${tail}` : ""}`,
-    bindings: rows.flat(),
-  };
+  const key = `${table}|${columns.join(",")}|${rows.length}|${tail}`;
+  let sql = INSERTS.get(key);
+  if (sql === undefined) {
+    const one = `(${placeholders(columns.length)})`;
+    sql = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(", ")}) values ${rows.map(() => one).join(", ")}${tail ? ` ${tail}` : ""}`;
+    if (INSERTS.size >= 500) INSERTS.clear();
+    INSERTS.set(key, sql);
+  }
+  return { sql, bindings: rows.length === 1 ? rows[0] : rows.flat() };
 }
 
 /** The parts of knex's client (or a transaction's) that `exec` uses. */
