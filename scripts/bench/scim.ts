@@ -47,7 +47,14 @@ const userName = (i: number) => `user${i}@bench.example.com`;
 
 async function run(n: number) {
   const db = await freshDatabase(`scim_${n}`);
-  const server = await startServer({ DATABASE_URL: db.url, BODY_LIMIT: "5mb" });
+  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (open it in
+  // Chrome DevTools or summarise it with scripts/bench/profile-top.ts).
+  const prof = process.env.BENCH_CPU_PROF;
+  const server = await startServer(
+    { DATABASE_URL: db.url, BODY_LIMIT: "5mb" },
+    "src/server.ts",
+    prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
+  );
   const rss = rssPeak(server.child.pid!);
   const token = await setup(server);
   const port = server.port;

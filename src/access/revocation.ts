@@ -58,12 +58,16 @@ export async function revocationJobs(
   trigger: "user.deactivated" | "user.deleted",
 ): Promise<CatalogJobSpec[]> {
   const { tenantId, userId, id } = pending;
+  // The job finishes every open receipt of the tenant, so one pending job per tenant covers a
+  // burst of deprovisionings (a job per receipt cost a claim and a transaction each, most finding
+  // their receipt already done). Held until this commit like every keyed job (insertJobs): run
+  // before it, it would miss this receipt.
   const jobs: CatalogJobSpec[] = [
     {
       name: "revoke-access",
       tenantId,
-      payload: { revocationId: id },
-      dedupeKey: `revoke-access/${tenantId}/${id}`,
+      payload: {},
+      dedupeKey: `revoke-access/${tenantId}`,
     },
   ];
   if (trigger === "user.deactivated") {

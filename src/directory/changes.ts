@@ -58,19 +58,26 @@ export interface SyncRolesPayload {
 type SyncJob = JobSpec & { name: "sync-roles" | "sync-roles-urgent" };
 
 /**
+ * Users one multi-user sync job names at most (the roles capability recomputes in batches of
+ * this size too): a 100,000-member replace becomes 200 jobs, not one with a 4 MB payload.
+ */
+export const USERS_PER_SYNC_JOB = 500;
+
+/**
  * The role recomputations an event implies. Grants go to the default queue; anything that can
  * take a role away goes to the urgent queue, so a revocation never waits behind a bulk sync.
- * Dedupe keys coalesce pending work per user (a burst of PATCHes for one group → one
- * recompute per member) and per group scope.
+ * A change touching one user gets that user's dedupe key, which coalesces pending work per user
+ * (a burst of one-member PATCHes → one recompute) and per group scope. A change touching many
+ * users (a 100-member PATCH, a group deleted) gets one job naming them all instead of one per
+ * user: a job costs an insert, a claim, a transaction and a completion, most of a 100-member
+ * PATCH's work. Such a job has no key, so it becomes visible with this commit and needs no hold.
  */
 export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
   const jobs = new Map<string, SyncJob>();
+  const users = { urgent: new Set<string>(), default: new Set<string>() };
   const add = (urgent: boolean, scope: string, payload: SyncRolesPayload) => {
-    const name = urgent ? "sync-roles-urgent" : "sync-roles";
-    const dedupeKey = `${name}/${tenantId}/${scope}`;
-    // A pending job with this key is held until this commit (insertJobs): every create of the
-    // tenant shares the drain's key; a user's or group's key is shared by the changes that touch them.
-    jobs.set(dedupeKey, { name, tenantId, payload, dedupeKey });
+    const job = syncJob(tenantId, urgent, payload, scope);
+    jobs.set(job.dedupeKey!, job);
   };
   for (const e of events) {
     const userId = typeof e.data.userId === "string" ? e.data.userId : undefined;
@@ -85,12 +92,12 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
         break;
       case "group.user_added":
       case "role.manual_added":
-        if (userId) add(false, `u/${userId}`, { users: [userId] });
+        if (userId) users.default.add(userId);
         break;
       // user.deactivated: the revoke-access job (src/access) strips the roles and writes the receipt.
       case "group.user_removed":
       case "role.manual_removed":
-        if (userId) add(true, `u/${userId}`, { users: [userId] });
+        if (userId) users.urgent.add(userId);
         break;
       case "group.group_added":
         if (memberId) add(false, `g/${memberId}`, { group: memberId });
@@ -110,7 +117,32 @@ export function roleSyncJobs(tenantId: string, events: NewEvent[]): SyncJob[] {
         break;
     }
   }
-  return [...jobs.values()];
+  const out = [...jobs.values()];
+  for (const [urgent, set] of [
+    [true, users.urgent],
+    [false, users.default],
+  ] as const) {
+    const ids = [...set];
+    if (ids.length === 1) out.push(syncJob(tenantId, urgent, { users: ids }, `u/${ids[0]}`));
+    else
+      for (let i = 0; i < ids.length; i += USERS_PER_SYNC_JOB)
+        out.push(syncJob(tenantId, urgent, { users: ids.slice(i, i + USERS_PER_SYNC_JOB) }));
+  }
+  return out;
+}
+
+/**
+ * A sync job, keyed by `scope` when given. A pending job with that key must not run before this
+ * commit: it would recompute from the state before it and nothing would run again (every create
+ * of the tenant shares the drain's key; a user's or group's key is shared by the changes that
+ * touch them), so it is held. A job without a key is new and unseen until this commit.
+ */
+function syncJob(tenantId: string, urgent: boolean, payload: SyncRolesPayload, scope?: string): SyncJob {
+  const name = urgent ? "sync-roles-urgent" : "sync-roles";
+  if (scope === undefined) return { name, tenantId, payload };
+  // A pending job with this key is held until this commit (insertJobs): every create of the
+  // tenant shares the drain's key; a user's or group's key is shared by the changes that touch them.
+  return { name, tenantId, payload, dedupeKey: `${name}/${tenantId}/${scope}` };
 }
 
 /** The users whose roles the tenant's pending drain job must compute (see roleSyncJobs). */

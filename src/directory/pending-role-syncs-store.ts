@@ -1,3 +1,4 @@
+import { exec, insertSql } from "../db/exec.js";
 import type { Db } from "../db/knex.js";
 import { dialectOf } from "../db/knex.js";
 
@@ -9,8 +10,15 @@ export async function insertPendingRoleSyncs(
   at: string,
 ): Promise<void> {
   if (userIds.length === 0) return;
-  const rows = userIds.map((user_id) => ({ tenant_id: tenantId, user_id, created_at: at }));
-  await db("pending_role_syncs").insert(rows).onConflict(["tenant_id", "user_id"]).ignore();
+  for (let i = 0; i < userIds.length; i += 300) {
+    const { sql, bindings } = insertSql(
+      "pending_role_syncs",
+      ["tenant_id", "user_id", "created_at"],
+      userIds.slice(i, i + 300).map((id) => [tenantId, id, at]),
+      `on conflict ("tenant_id", "user_id") do nothing`,
+    );
+    await exec(db, sql, bindings);
+  }
 }
 
 /**

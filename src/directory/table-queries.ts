@@ -1,13 +1,17 @@
-import type { Knex } from "knex";
+import { type Binding, exec, placeholders, type SqlFragment } from "../db/exec.js";
 import { type Db, dialectOf } from "../db/knex.js";
 
 /** List options shared by users and groups. */
 export interface PageOptions {
-  where?: (qb: Knex.QueryBuilder) => void;
+  /** A WHERE fragment on the table (a translated filter); the tenant condition is added here. */
+  where?: SqlFragment;
   orderBy: { column: string; order: "asc" | "desc" };
   offset: number;
   limit: number;
 }
+
+/** `"t"."a", "t"."b"`: a column list qualified by its table. */
+const qualified = (table: string, columns: string[]) => columns.map((c) => `"${table}"."${c}"`).join(", ");
 
 /** One row of a tenant's table by id, optionally locked for the rest of the transaction. */
 export async function findRowById(
@@ -18,10 +22,14 @@ export async function findRowById(
   id: string,
   lock: boolean,
 ) {
-  const q = db(table).select(columns).where({ tenant_id: tenantId, id }).first();
   // Inside a write transaction on PostgreSQL, lock the row so concurrent writers queue instead of conflicting.
-  if (lock && dialectOf(db) === "pg") q.forUpdate();
-  return q;
+  const forUpdate = lock && dialectOf(db) === "pg" ? " for update" : "";
+  const rows = await exec(
+    db,
+    `select ${qualified(table, columns)} from "${table}" where "tenant_id" = ? and "id" = ? limit 1${forUpdate}`,
+    [tenantId, id],
+  );
+  return rows[0];
 }
 
 /** Which of these ids exist in a tenant's table (chunked under SQLite's bind limit). */
@@ -32,13 +40,7 @@ export async function idsPresent(
   ids: string[],
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db(table)
-      .select("id")
-      .where({ tenant_id: tenantId })
-      .whereIn("id", ids.slice(i, i + 500));
-    for (const r of rows) found.add(r.id);
-  }
+  for (const r of await rowsByIds(db, table, ["id"], tenantId, ids)) found.add(r.id);
   return found;
 }
 
@@ -52,11 +54,14 @@ export async function rowsByIds(
 ) {
   const out: any[] = [];
   for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
     out.push(
-      ...(await db(table)
-        .select(columns)
-        .where({ tenant_id: tenantId })
-        .whereIn("id", ids.slice(i, i + 500))),
+      ...(await exec(
+        db,
+        `select ${qualified(table, columns)} from "${table}"
+         where "tenant_id" = ? and "id" in (${placeholders(chunk.length)})`,
+        [tenantId, ...chunk],
+      )),
     );
   }
   return out;
@@ -70,30 +75,34 @@ export async function queryPage(
   tenantId: string,
   opts: PageOptions,
 ) {
-  const base = () => {
-    const q = db(table).where(`${table}.tenant_id`, tenantId);
-    if (opts.where) q.andWhere((qb) => opts.where!(qb));
-    return q;
-  };
-  const count = async () => Number((await base().count({ n: "*" }).first())?.n ?? 0);
+  const where = `"${table}"."tenant_id" = ?${opts.where ? ` and (${opts.where.sql})` : ""}`;
+  const whereBindings: Binding[] = [tenantId, ...(opts.where?.bindings ?? [])];
+  const count = async () =>
+    Number(
+      (
+        await exec<{ n: number | string }>(
+          db,
+          `select count(*) as n from "${table}" where ${where}`,
+          whereBindings,
+        )
+      )[0]?.n ?? 0,
+    );
   if (opts.limit === 0) return { total: await count(), rows: [] as any[] };
   const { column, order } = opts.orderBy;
+  // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging
+  // stable. The column comes from the sortBy allow-list, never from the client's text.
+  const orderBy = `${column} ${order} nulls ${order === "asc" ? "last" : "first"}, "${table}"."id" ${order}`;
   // Deferred join: OFFSET walks only the sort index to find the page's ids, then the page's
   // rows are read by id (reading whole rows for every skipped one made deep pages O(offset)).
-  const ids = base()
-    .select(`${table}.id`)
-    // RFC 7644 §3.4.2.3: absent values sort last ascending (first descending); id makes paging
-    // stable. knex drops the direction when given `nulls` on SQLite, so the clause is written
-    // out; the column comes from the sortBy allow-list, never from the client's text.
-    .orderByRaw(`${column} ${order} nulls ${order === "asc" ? "last" : "first"}, ${table}.id ${order}`)
-    .offset(opts.offset)
-    .limit(opts.limit)
-    .as("page");
-  const rows: any[] = await db(table)
-    .select(columns.map((c) => `${table}.${c}`))
-    .join(ids, "page.id", `${table}.id`)
-    .where(`${table}.tenant_id`, tenantId)
-    .orderByRaw(`${column} ${order} nulls ${order === "asc" ? "last" : "first"}, ${table}.id ${order}`);
+  const rows = await exec(
+    db,
+    `select ${qualified(table, columns)} from "${table}"
+     join (select "${table}"."id" from "${table}" where ${where} order by ${orderBy} limit ? offset ?) as "page"
+       on "page"."id" = "${table}"."id"
+     where "${table}"."tenant_id" = ?
+     order by ${orderBy}`,
+    [...whereBindings, opts.limit, opts.offset, tenantId],
+  );
   // A short first page is the whole result (an IdP's userName/externalId lookups): no count query.
   const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count();
   return { total, rows };

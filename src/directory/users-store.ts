@@ -1,3 +1,4 @@
+import { type Binding, exec, insertSql } from "../db/exec.js";
 import type { Db } from "../db/knex.js";
 import { parseJson, toBool, toIso } from "../db/rows.js";
 import { findRowById, idsPresent, type PageOptions, queryPage, rowsByIds } from "./table-queries.js";
@@ -66,64 +67,85 @@ export function rowToUser(r: any): UserRow {
   };
 }
 
-function userColumns(u: UserRow) {
-  return {
-    user_name: u.userName,
-    user_name_norm: u.userName.toLowerCase(),
-    external_id: u.externalId,
-    active: u.active,
-    display_name: u.displayName,
-    display_name_norm: u.displayName?.toLowerCase() ?? null,
-    given_name: u.givenName,
-    family_name: u.familyName,
-    primary_email: u.primaryEmail,
-    resource: JSON.stringify(u.resource),
-    version: u.version,
-    updated_at: u.updatedAt,
-  };
+// The writable columns, in the order userValues gives them. Writes are hand-written statements
+// (exec): a user write is on every SCIM create, PUT and PATCH.
+const WRITE_COLUMNS = [
+  "user_name",
+  "user_name_norm",
+  "external_id",
+  "active",
+  "display_name",
+  "display_name_norm",
+  "given_name",
+  "family_name",
+  "primary_email",
+  "resource",
+  "version",
+  "updated_at",
+];
+
+function userValues(u: UserRow): Binding[] {
+  return [
+    u.userName,
+    u.userName.toLowerCase(),
+    u.externalId,
+    u.active,
+    u.displayName,
+    u.displayName?.toLowerCase() ?? null,
+    u.givenName,
+    u.familyName,
+    u.primaryEmail,
+    JSON.stringify(u.resource),
+    u.version,
+    u.updatedAt,
+  ];
 }
 
 /** Insert a user row and its e-mail rows. */
 export async function insertUser(db: Db, u: UserRow, emails: EmailRow[]): Promise<void> {
-  await db("users").insert({
-    id: u.id,
-    tenant_id: u.tenantId,
-    source: u.source,
-    created_at: u.createdAt,
-    ...userColumns(u),
-  });
+  const { sql, bindings } = insertSql(
+    "users",
+    ["id", "tenant_id", "source", "created_at", ...WRITE_COLUMNS],
+    [[u.id, u.tenantId, u.source, u.createdAt, ...userValues(u)]],
+  );
+  await exec(db, sql, bindings);
   await insertEmails(db, u.tenantId, u.id, emails);
 }
 
 async function insertEmails(db: Db, tenantId: string, userId: string, emails: EmailRow[]): Promise<void> {
   if (emails.length === 0) return;
-  await db("user_emails").insert(
-    emails.map((e) => ({
-      tenant_id: tenantId,
-      user_id: userId,
-      value_norm: e.valueNorm,
-      type: e.type,
-      primary: e.primary,
-    })),
+  const { sql, bindings } = insertSql(
+    "user_emails",
+    ["tenant_id", "user_id", "value_norm", "type", "primary"],
+    emails.map((e) => [tenantId, userId, e.valueNorm, e.type, e.primary]),
   );
+  await exec(db, sql, bindings);
 }
 
 /**
- * Write a user's new state if its version is still `expectedVersion` (optimistic concurrency:
- * two writers never silently overwrite each other). Returns false when the row moved on.
+ * Write a user's new state if its version is still `previous.version` (optimistic concurrency:
+ * two writers never silently overwrite each other). Returns false when the row moved on. Only
+ * the columns that differ from `previous` are set: SQLite rewrites the index entries of every
+ * column a SET names, and a deactivation changes four of the twelve.
  */
 export async function updateUser(
   db: Db,
   u: UserRow,
-  expectedVersion: number,
+  previous: UserRow,
   emails: EmailRow[] | null,
 ): Promise<boolean> {
-  const n = await db("users")
-    .where({ tenant_id: u.tenantId, id: u.id, version: expectedVersion })
-    .update(userColumns(u));
-  if (n === 0) return false;
+  const values = userValues(u);
+  const old = userValues(previous);
+  const changed = WRITE_COLUMNS.flatMap((_c, i) => (values[i] !== old[i] ? [i] : []));
+  const updated = await exec(
+    db,
+    `update "users" set ${changed.map((i) => `"${WRITE_COLUMNS[i]}" = ?`).join(", ")}
+     where "tenant_id" = ? and "id" = ? and "version" = ? returning "id"`,
+    [...changed.map((i) => values[i]), u.tenantId, u.id, previous.version],
+  );
+  if (updated.length === 0) return false;
   if (emails) {
-    await db("user_emails").where({ tenant_id: u.tenantId, user_id: u.id }).delete();
+    await exec(db, `delete from "user_emails" where "tenant_id" = ? and "user_id" = ?`, [u.tenantId, u.id]);
     await insertEmails(db, u.tenantId, u.id, emails);
   }
   return true;

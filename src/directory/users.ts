@@ -132,7 +132,9 @@ export async function updateUser(
           version: current.version + 1,
           updatedAt: at,
         };
-        if (!(await store.updateUser(trx, next, current.version, emails))) return undefined;
+        // The e-mail rows are rewritten only when the addresses changed (not on a deactivation).
+        const sameEmails = JSON.stringify(emails) === JSON.stringify(columnsFromDoc(before).emails);
+        if (!(await store.updateUser(trx, next, current, sameEmails ? null : emails))) return undefined;
         const deactivated = current.active && !next.active;
         const revocation = deactivated
           ? await beginRevocation(trx, { tenantId, userId: id, userName: next.userName, origin, at })

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { exec, insertSql } from "../db/exec.js";
 
 /** An event as stored: the audit log and the outbox feed in one. */
 export interface StoredEvent {
@@ -30,24 +31,21 @@ export async function insertEventsNotingWebhooks(
   at: string,
 ): Promise<{ stored: StoredEvent[]; hasWebhooks: boolean }> {
   if (events.length === 0) return { stored: [], hasWebhooks: false };
-  const result = await trx.raw(
+  const [row] = await exec<{ event_seq: number | string; hooked: unknown }>(
+    trx,
     `update tenants set event_seq = event_seq + ? where id = ?
      returning event_seq, exists (select 1 from webhooks w where w.tenant_id = tenants.id and w.active) as hooked`,
     [events.length, tenantId],
   );
-  const [row] = (Array.isArray(result) ? result : result.rows) as Array<{
-    event_seq: number | string;
-    hooked: unknown;
-  }>;
   const stored = storedEvents(tenantId, Number(row.event_seq) - events.length, events, at);
-  const rows = stored.map((e) => ({
-    tenant_id: tenantId,
-    seq: e.seq,
-    type: e.type,
-    data: JSON.stringify(e.data),
-    created_at: at,
-  }));
-  for (let i = 0; i < rows.length; i += 500) await trx("events").insert(rows.slice(i, i + 500));
+  for (let i = 0; i < stored.length; i += 500) {
+    const { sql, bindings } = insertSql(
+      "events",
+      ["tenant_id", "seq", "type", "data", "created_at"],
+      stored.slice(i, i + 500).map((e) => [tenantId, e.seq, e.type, JSON.stringify(e.data), at]),
+    );
+    await exec(trx, sql, bindings);
+  }
   // SQLite answers 1/0, PostgreSQL true/false.
   return { stored, hasWebhooks: Boolean(Number(row.hooked)) };
 }

@@ -2,7 +2,15 @@ import { type Job, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { onJobsEnqueued } from "./notify.js";
 import { errorText, type RunJobDeps, runJob } from "./run-job.js";
-import { claimJobs, completeJob, failJobAttempt, findJob, type JobRow, setJobAttempts } from "./store.js";
+import {
+  claimJobs,
+  completeJob,
+  failJobAttempt,
+  findJob,
+  hasClaimableJobs,
+  type JobRow,
+  setJobAttempts,
+} from "./store.js";
 import { type JobDriver, QUEUES, type QueueName } from "./types.js";
 
 /** Options of the BullMQ driver. */
@@ -173,10 +181,12 @@ export class BullmqDriver implements JobDriver {
   async relayOnce(limit = 200): Promise<number> {
     let moved = 0;
     for (const q of QUEUES) {
+      const now = this.deps.now();
+      // Most passes find nothing to relay: a cheap look first spares Redis and the claim.
+      if (!(await hasClaimableJobs(this.deps.db, [q], now, "relayed"))) continue;
       const waiting = await withTimeout(this.queues.get(q)!.count(), 5000);
       const room = Math.min(limit, RELAY_WINDOW[q] - waiting);
       if (room <= 0) continue;
-      const now = this.deps.now();
       const rows = await claimJobs(this.deps.db, {
         queues: [q],
         limit: room,

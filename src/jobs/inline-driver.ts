@@ -1,7 +1,7 @@
 import { backoffMs } from "./registry.js";
 import { errorText, type RunJobDeps, runJob } from "./run-job.js";
 import { onJobsEnqueued } from "./notify.js";
-import { claimJobs, completeJob, failJobAttempt, type JobRow } from "./store.js";
+import { claimJobs, completeJob, failJobAttempt, hasClaimableJobs, type JobRow } from "./store.js";
 import { type JobDriver, QUEUES, type QueueName } from "./types.js";
 
 const MIN_CLAIM_GAP_MS = 25;
@@ -71,13 +71,15 @@ export class InlineDriver implements JobDriver {
       if (free > 0) {
         try {
           const now = this.deps.now();
-          claimed = await claimJobs(this.deps.db, {
-            queues: [queue],
-            limit: free,
-            now,
-            leaseUntil: new Date(now.getTime() + this.leaseMs),
-            state: "running",
-          });
+          // Most wake-ups find nothing (every commit pokes every queue): look before claiming.
+          if (await hasClaimableJobs(this.deps.db, [queue], now))
+            claimed = await claimJobs(this.deps.db, {
+              queues: [queue],
+              limit: free,
+              now,
+              leaseUntil: new Date(now.getTime() + this.leaseMs),
+              state: "running",
+            });
         } catch (err) {
           this.deps.logger.error({ err: errorText(err), queue }, "claiming jobs failed");
         }

@@ -1,3 +1,4 @@
+import { type Binding, exec, insertSql } from "../db/exec.js";
 import type { Db } from "../db/knex.js";
 import { dialectOf } from "../db/knex.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -68,18 +69,18 @@ export async function insertJobs(
   now: Date,
 ): Promise<void> {
   const at = now.toISOString();
-  const toRow = (j: JobSpec & { queue: QueueName; maxAttempts: number }) => ({
-    tenant_id: j.tenantId,
-    name: j.name,
-    queue: j.queue,
-    dedupe_key: j.dedupeKey ?? null,
-    payload: JSON.stringify(j.payload ?? null),
-    state: "pending",
-    max_attempts: j.maxAttempts,
-    run_at: (j.runAt ?? now).toISOString(),
-    created_at: at,
-    updated_at: at,
-  });
+  const toRow = (j: JobSpec & { queue: QueueName; maxAttempts: number }): Binding[] => [
+    j.tenantId,
+    j.name,
+    j.queue,
+    j.dedupeKey ?? null,
+    JSON.stringify(j.payload ?? null),
+    "pending",
+    j.maxAttempts,
+    (j.runAt ?? now).toISOString(),
+    at,
+    at,
+  ];
   const seen = new Set<string>();
   // PostgreSQL refuses to upsert one row twice in a statement: keep the first of each key.
   // In key order: two transactions holding overlapping sets lock them in the same order.
@@ -96,12 +97,23 @@ export async function insertJobs(
   );
 }
 
-async function insertChunks(db: Db, rows: Array<Record<string, unknown>>, onConflict: string): Promise<void> {
+const JOB_COLUMNS = [
+  "tenant_id",
+  "name",
+  "queue",
+  "dedupe_key",
+  "payload",
+  "state",
+  "max_attempts",
+  "run_at",
+  "created_at",
+  "updated_at",
+];
+
+async function insertChunks(db: Db, rows: Binding[][], onConflict: string): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
-    const sql = db("jobs")
-      .insert(rows.slice(i, i + 200))
-      .toSQL();
-    await db.raw(`${sql.sql} ${onConflict}`, sql.bindings as any[]);
+    const { sql, bindings } = insertSql("jobs", JOB_COLUMNS, rows.slice(i, i + 200), onConflict);
+    await exec(db, sql, bindings);
   }
 }
 
@@ -129,10 +141,33 @@ export async function claimJobs(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   return [...interleave(fair), ...more.sort((a, b) => a.id - b.id)];
 }
 
+/**
+ * Whether a claim on these queues could find anything: a due pending job or a lapsed lease.
+ * Two bounded index probes, a fraction of a claim's cost (a recursive tenant scan, an UPDATE
+ * and on SQLite a write transaction); idle queues are polled several times a second.
+ */
+export async function hasClaimableJobs(
+  db: Db,
+  queues: readonly QueueName[],
+  now: Date,
+  leased: "running" | "relayed" = "running",
+): Promise<boolean> {
+  const at = now.toISOString();
+  const q = queues.map(() => "?").join(", ");
+  const rows = await exec(
+    db,
+    `select 1 as hit where exists (select 1 from jobs where state = 'pending' and queue in (${q}) and run_at <= ?)
+       or exists (select 1 from jobs where state = ? and queue in (${q}) and locked_until < ?)`,
+    [...queues, at, leased, ...queues, at],
+  );
+  return rows.length > 0;
+}
+
 /** Tenants (null included) with pending jobs in these queues: a loose index scan, O(tenants·log n). */
 async function tenantsWithPendingJobs(db: Db, queues: readonly QueueName[]): Promise<Array<string | null>> {
   const q = queues.map(() => "?").join(", ");
-  const rows = await db.raw(
+  const rows = await exec(
+    db,
     `with recursive t(tid) as (
        select min(tenant_id) from jobs where queue in (${q}) and state = 'pending'
        union all
@@ -142,14 +177,13 @@ async function tenantsWithPendingJobs(db: Db, queues: readonly QueueName[]): Pro
      select tid from t where tid is not null`,
     [...queues, ...queues],
   );
-  const list: Array<string | null> = listOf(rows).map((r: any) => r.tid);
-  const nullRow = await db("jobs")
-    .select("id")
-    .whereIn("queue", queues as QueueName[])
-    .andWhere({ state: "pending" })
-    .whereNull("tenant_id")
-    .first();
-  if (nullRow) list.push(null);
+  const list: Array<string | null> = rows.map((r: any) => r.tid);
+  const nullRow = await exec(
+    db,
+    `select 1 as hit from jobs where queue in (${q}) and state = 'pending' and tenant_id is null limit 1`,
+    [...queues],
+  );
+  if (nullRow.length) list.push(null);
   return list;
 }
 
@@ -162,7 +196,7 @@ async function claimFairly(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   const lock = dialectOf(db) === "pg" ? " for update skip locked" : "";
   const q = opts.queues.map(() => "?").join(", ");
   const parts: string[] = [];
-  const bindings: Array<string | number> = [];
+  const bindings: Binding[] = [];
   picked.forEach((tenant, i) => {
     parts.push(
       `select id from (select id from jobs where queue in (${q}) and state = 'pending' and run_at <= ?
@@ -172,7 +206,8 @@ async function claimFairly(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   });
   // The picks live in a CTE: PostgreSQL evaluates it once. As a plain IN (… union all …) it
   // may run the sub-select per row, and LIMIT … SKIP LOCKED then keeps finding fresh rows.
-  const rows = await db.raw(
+  const rows = await exec(
+    db,
     `with picked(id) as (${parts.join(" union all ")})
      update jobs set state = ?, locked_until = ?, updated_at = ?,
        attempts = case when ? = 'running' then attempts + 1 else attempts end
@@ -180,7 +215,7 @@ async function claimFairly(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
      returning *`,
     [...bindings, opts.state, opts.leaseUntil.toISOString(), at, opts.state],
   );
-  return listOf(rows).map(rowToJob);
+  return rows.map(rowToJob);
 }
 
 async function claimOldest(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
@@ -191,7 +226,8 @@ async function claimOldest(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
   // Two index range scans (due pending jobs; leases that ran out), each bounded, merged by id.
   // As one OR it walked every row of the queue, done jobs included: a claim cost grew with
   // history (2 ms on an idle queue of 2,000 done jobs, three queues polled every 25 ms).
-  const rows = await db.raw(
+  const rows = await exec(
+    db,
     `with picked(id) as (
        select id from (select id from jobs where state = 'pending' and queue in (${q}) and run_at <= ?
          order by id limit ?${lock}) due
@@ -218,7 +254,7 @@ async function claimOldest(db: Db, opts: ClaimOptions): Promise<JobRow[]> {
       opts.limit,
     ],
   );
-  return listOf(rows).map(rowToJob);
+  return rows.map(rowToJob);
 }
 
 /** Round-robin over tenants, oldest first within each. */
@@ -233,10 +269,6 @@ function interleave(jobs: JobRow[]): JobRow[] {
   const lists = [...byTenant.values()];
   for (let i = 0; out.length < jobs.length; i++) for (const l of lists) if (i < l.length) out.push(l[i]);
   return out;
-}
-
-function listOf(rows: any): any[] {
-  return Array.isArray(rows) ? rows : rows.rows;
 }
 
 function shuffle<T>(list: T[]): T[] {
@@ -262,9 +294,11 @@ export async function deleteDoneJobs(db: Db, before: string, limit: number): Pro
 
 /** Mark a job done. */
 export async function completeJob(db: Db, id: number, now: Date): Promise<void> {
-  await db("jobs")
-    .where({ id })
-    .update({ state: "done", locked_until: null, last_error: null, updated_at: now.toISOString() });
+  await exec(
+    db,
+    `update jobs set state = 'done', locked_until = null, last_error = null, updated_at = ? where id = ?`,
+    [now.toISOString(), id],
+  );
 }
 
 /**

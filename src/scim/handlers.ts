@@ -1,3 +1,4 @@
+import { dialectOf } from "../db/knex.js";
 import type { Deps } from "../deps.js";
 import type { ChangeOrigin } from "../directory/changes.js";
 import { groupsOfMember, listMembers, queryGroups } from "../directory/groups-store.js";
@@ -7,7 +8,7 @@ import { findUserById, queryUsers, type UserRow, userDisplayNames } from "../dir
 import * as users from "../directory/users.js";
 import { directoryErrors } from "../directory/errors.js";
 import { ScimError } from "../http/errors.js";
-import { applyFilter, sortColumn } from "./filter/sql.js";
+import { filterToSql, sortColumn } from "./filter/sql.js";
 import { groupFromBody, userDocFromBody } from "./input.js";
 import { type ListParams, listResponse } from "./list.js";
 import { applyPatch, parsePatchBody, splitMemberOps } from "./patch.js";
@@ -150,7 +151,7 @@ export async function deleteUser(ctx: ScimContext, input: ScimInput): Promise<Sc
 export async function listUsers(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
   const page = await queryUsers(ctx.deps.db, ctx.tenantId, {
     where: params.filter
-      ? (qb) => applyFilter(qb, ctx.deps.db, USER_KIND, params.filter!, ctx.tenantId)
+      ? filterToSql(dialectOf(ctx.deps.db), USER_KIND, params.filter, ctx.tenantId)
       : undefined,
     orderBy: {
       column: params.sortBy ? sortColumn(USER_KIND, params.sortBy) : "users.created_at",
@@ -267,7 +268,7 @@ export async function deleteGroup(ctx: ScimContext, input: ScimInput): Promise<S
 export async function listGroups(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
   const page = await queryGroups(ctx.deps.db, ctx.tenantId, {
     where: params.filter
-      ? (qb) => applyFilter(qb, ctx.deps.db, GROUP_KIND, params.filter!, ctx.tenantId)
+      ? filterToSql(dialectOf(ctx.deps.db), GROUP_KIND, params.filter, ctx.tenantId)
       : undefined,
     orderBy: {
       column: params.sortBy ? sortColumn(GROUP_KIND, params.sortBy) : "groups.created_at",

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { exec } from "../db/exec.js";
 import { type Db, dialectOf } from "../db/knex.js";
 import { parseJson, toIso } from "../db/rows.js";
 import { readSettings, type TenantSettings } from "./settings.js";
@@ -145,7 +146,13 @@ export async function findScimTokenByHash(
   db: Db,
   tokenHash: string,
 ): Promise<(ScimToken & { tokenHash: string }) | undefined> {
-  const row = await db("scim_tokens").where({ token_hash: tokenHash }).first();
+  // Every SCIM request asks this: a prepared statement, not a knex build.
+  const [row] = await exec(
+    db,
+    `select "id", "tenant_id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at",
+       "token_hash" from "scim_tokens" where "token_hash" = ? limit 1`,
+    [tokenHash],
+  );
   return row ? { ...rowToToken(row), tokenHash: row.token_hash } : undefined;
 }
 

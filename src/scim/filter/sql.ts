@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { SqlFragment } from "../../db/exec.js";
 import { type Db, dialectOf } from "../../db/knex.js";
 import { ScimError } from "../../http/errors.js";
 import type { ResourceKind } from "../schema-info.js";
@@ -6,10 +7,7 @@ import { type Child, type Dialect, type Field, resolveField, resolveParent } fro
 import type { CompareOp, FilterNode } from "./parse.js";
 
 /** A WHERE fragment with `?` placeholders, never evaluating to NULL. */
-export interface SqlFragment {
-  sql: string;
-  bindings: (string | number | boolean)[];
-}
+export type { SqlFragment };
 
 interface Scope {
   kind: ResourceKind;
