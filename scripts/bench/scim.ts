@@ -51,7 +51,7 @@ async function run(n: number) {
   // Chrome DevTools or summarise it with scripts/bench/profile-top.ts).
   const prof = process.env.BENCH_CPU_PROF;
   const server = await startServer(
-    { DATABASE_URL: db.url, BODY_LIMIT: "5mb" },
+    { DATABASE_URL: db.url, BODY_LIMIT: "5mb", ROSTER_WORKERS: process.env.BENCH_WORKERS ?? "1" },
     "src/server.ts",
     prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
   );

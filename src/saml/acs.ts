@@ -1,5 +1,4 @@
 import { type CreatedSession, createSession } from "../access/sessions.js";
-import { setImmediate } from "node:timers/promises";
 import { isUniqueViolation } from "../db/errors.js";
 import { ChangeSet, commitChanges } from "../directory/changes.js";
 import { issueCode } from "../oauth/codes.js";
@@ -123,11 +122,6 @@ async function verify(
   const now = deps.now();
   const urls = spUrls(deps.config.publicUrl, tenant.slug);
   if (parsed.failure) throw parsed.failure;
-  // The signature checks are the few milliseconds of CPU a login costs. Run them as a task of
-  // their own, not as a continuation queued among the microtasks of another login's transaction:
-  // there they ran between its statements while it held SQLite's write lock, so the lock (and
-  // the other process waiting for it) was held for tens of milliseconds instead of one.
-  await setImmediate();
   const inspected = await inspectResponse(parsed.doc, conn.sp.encryptionKey);
   const { facts } = inspected;
   ctx.facts = facts;
