@@ -68,6 +68,11 @@ export const CONFIG_VARIABLES = {
       "Days finished jobs and the attempt log of finished webhook deliveries are kept (a daily job deletes older ones)",
     default: "30",
   },
+  ROSTER_QUEUE_PREFIX: {
+    description:
+      "Redis key prefix of the BullMQ queues: deployments (or benchmarks) sharing one Redis each need their own",
+    default: "bull",
+  },
   ROSTER_WORKERS: {
     description:
       "API processes `npm start` runs on one port (node cluster). More helps CPU-bound work on PostgreSQL; SQLite writes serialize anyway",
@@ -103,6 +108,10 @@ const schema = z
     ROSTER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
     ROSTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
+    ROSTER_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (at most 64)")
+      .optional(),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -117,6 +126,7 @@ const schema = z
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.ROSTER_WORKERS ?? 1,
     retentionDays: env.ROSTER_RETENTION_DAYS,
+    queuePrefix: env.ROSTER_QUEUE_PREFIX,
   }));
 
 /** Where the data lives: an SQLite file or a PostgreSQL URL. */

@@ -65,7 +65,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
       redisUrl: config.redisUrl,
       relay: true,
       work: role === "worker" || config.inlineJobs,
-      prefix: opts.queuePrefix,
+      prefix: opts.queuePrefix ?? config.queuePrefix,
       pollMs: opts.pollMs,
     });
   } else if (role === "worker" || config.inlineJobs) {

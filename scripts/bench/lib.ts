@@ -16,6 +16,39 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+// Every process a bench starts uses queues of its own in Redis (never the `roster-*` queues of
+// a deployment, a test run or another bench) and is stopped when the bench exits, even when it
+// is interrupted: a killed bench used to leave workers consuming shared queues.
+export const QUEUE_PREFIX = `bench${process.pid}`;
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+/** Delete this bench's queues from Redis (after its processes have stopped). */
+export async function dropBenchQueues(redisUrl: string | undefined): Promise<void> {
+  if (!redisUrl) return;
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${QUEUE_PREFIX}:*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  return child;
+}
+
 /** Start `src/server.ts` (or another entry) with the given environment and wait for /healthz. */
 export async function startServer(
   env: Record<string, string>,
@@ -23,18 +56,21 @@ export async function startServer(
   nodeArgs: string[] = [],
 ): Promise<Server> {
   const port = 40000 + Math.floor(Math.random() * 10000);
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      ROSTER_ADMIN_TOKEN: ADMIN,
-      LOG_LEVEL: "warn",
-      ...env,
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        ROSTER_ADMIN_TOKEN: ADMIN,
+        ROSTER_QUEUE_PREFIX: QUEUE_PREFIX,
+        LOG_LEVEL: "warn",
+        ...env,
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    }),
+  );
   for (let i = 0; i < 300; i++) {
     try {
       const r = await request(port, "GET", "/healthz");
@@ -248,11 +284,19 @@ export async function freshDatabase(
 /** Two `npm run worker` processes (the BullMQ shape) with the given environment. */
 export function startWorkers(env: Record<string, string>): ChildProcess[] {
   return [0, 1].map(() =>
-    spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "inherit", "inherit"],
-    }),
+    track(
+      spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          ROSTER_QUEUE_PREFIX: QUEUE_PREFIX,
+          LOG_LEVEL: "warn",
+          ...env,
+        },
+        stdio: ["ignore", "inherit", "inherit"],
+      }),
+    ),
   );
 }
 

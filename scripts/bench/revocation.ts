@@ -7,6 +7,8 @@ import {
   fmt,
   Latencies,
   pool,
+  dropBenchQueues,
+  QUEUE_PREFIX,
   request,
   rssPeak,
   startServer,
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     DATABASE_URL: db.url,
     ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",
     PUBLIC_URL: "http://127.0.0.1",
-    ...(redis ? { REDIS_URL: redis, ROSTER_JOBS: "off" } : {}),
+    ...(redis ? { REDIS_URL: redis, ROSTER_JOBS: "off", ROSTER_QUEUE_PREFIX: QUEUE_PREFIX } : {}),
   };
   console.log(
     `revocation bench: ${R} deprovisionings during a ${S}-user sync of another tenant; ${pg ? `PostgreSQL${redis ? " + BullMQ (2 workers)" : ""}` : "SQLite, in-process jobs"}`,
@@ -248,6 +250,7 @@ async function main(): Promise<void> {
     hook.server.close();
     await Promise.all(workers.map(stopWorker));
     await server.stop();
+    await dropBenchQueues(redis);
     await db.drop();
   }
 }

@@ -10,7 +10,15 @@ import { createWebhook } from "../../src/events/webhooks.js";
 import { HOUSEKEEPING_JOB } from "../../src/jobs/housekeeping.js";
 import { createMapping } from "../../src/roles/use-cases.js";
 import { createTenant } from "../../src/tenants/use-cases.js";
-import { fmt, freshDatabase, Latencies, startWorkers, stopWorker } from "./lib.js";
+import {
+  dropBenchQueues,
+  fmt,
+  freshDatabase,
+  Latencies,
+  QUEUE_PREFIX,
+  startWorkers,
+  stopWorker,
+} from "./lib.js";
 
 const N = Number(process.argv[2] ?? 50_000);
 const pg = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined;
@@ -162,7 +170,7 @@ async function main(): Promise<void> {
     DATABASE_URL: db.url,
     LOG_LEVEL: "warn",
     ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",
-    ...(redis ? { REDIS_URL: redis, ROSTER_JOBS: "off" } : {}),
+    ...(redis ? { REDIS_URL: redis, ROSTER_JOBS: "off", ROSTER_QUEUE_PREFIX: QUEUE_PREFIX } : {}),
   });
   const deps = createDeps(config, { role: "api", pollMs: 50 });
   await migrateLatest(deps.db);
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
     await deps.driver.stop(5000);
     await deps.close();
     await Promise.all(workers.map(stopWorker));
+    await dropBenchQueues(redis);
     await db.drop();
   }
 }
