@@ -102,7 +102,23 @@ interface SqliteStatement {
 interface SqliteConnection {
   inTransaction: boolean;
   prepare(sql: string): unknown;
-  pragma(sql: string): unknown;
+}
+
+const timeoutStatements = new WeakMap<SqliteConnection, { none: PragmaStatement; usual: PragmaStatement }>();
+interface PragmaStatement {
+  get(): unknown;
+}
+/** The two busy_timeout settings, prepared once per connection (pragma() prepares every call). */
+function busyTimeouts(conn: SqliteConnection) {
+  let t = timeoutStatements.get(conn);
+  if (!t) {
+    t = {
+      none: conn.prepare("PRAGMA busy_timeout = 0") as PragmaStatement,
+      usual: conn.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`) as PragmaStatement,
+    };
+    timeoutStatements.set(conn, t);
+  }
+  return t;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,6 +132,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * same 5 s, then SQLITE_BUSY as before). Inside a transaction the lock is already held.
  */
 function waitsWithoutBlocking(conn: SqliteConnection, stmt: SqliteStatement): SqliteStatement {
+  const timeouts = busyTimeouts(conn);
   // In a transaction the result is returned as it comes (callers may rely on a synchronous
   // value there); outside one, a promise of it.
   const retrying =
@@ -125,14 +142,14 @@ function waitsWithoutBlocking(conn: SqliteConnection, stmt: SqliteStatement): Sq
       return (async () => {
         const started = Date.now();
         for (let attempt = 0; ; attempt++) {
-          conn.pragma("busy_timeout = 0");
+          timeouts.none.get();
           try {
             return call(bindings);
           } catch (err) {
             if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() - started > BUSY_TIMEOUT_MS)
               throw err;
           } finally {
-            conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+            timeouts.usual.get();
           }
           await sleep(Math.min(1 + attempt, 5));
         }

@@ -5,6 +5,7 @@
  * malicious variants the security tests need.
  */
 import { randomBytes } from "node:crypto";
+import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import { promisify } from "node:util";
 import { SignedXml } from "xml-crypto";
 import xmlenc from "xml-encryption";
@@ -154,4 +155,23 @@ async function encryptAssertion(assertion: string, certificate: string): Promise
     keyEncryptionAlgorithm: "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
   });
   return `<saml:EncryptedAssertion>${data}</saml:EncryptedAssertion>`;
+}
+
+/**
+ * node-saml's own validator, configured strictly for one SP and this IdP: the reference the
+ * signature tests compare Roster with, and the bare rate the SAML benchmark measures.
+ */
+export function nodeSamlValidator(idp: TestIdp, sp: { acsUrl: string; entityId: string }): SAML {
+  return new SAML({
+    idpCert: idp.keys.certificate,
+    issuer: sp.entityId,
+    audience: sp.entityId,
+    callbackUrl: sp.acsUrl,
+    idpIssuer: idp.entityId,
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: false,
+    acceptedClockSkewMs: 120_000,
+    validateInResponseTo: ValidateInResponseTo.never,
+    signatureAlgorithm: "sha256",
+  });
 }

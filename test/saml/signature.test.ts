@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { describe, it } from "node:test";
-import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import { ExclusiveCanonicalization, SignedXml } from "xml-crypto";
 import {
   checkSignatures,
@@ -19,7 +18,7 @@ import {
 import { verifyEnvelopedSignature } from "../../src/saml/signature.js";
 import { generateKeyAndCertificate } from "../../src/saml/x509.js";
 import { child, NS, parseXml } from "../../src/saml/xml.js";
-import { encode, type ResponseOptions, TestIdp } from "../helpers/test-idp.js";
+import { encode, nodeSamlValidator, type ResponseOptions, TestIdp } from "../helpers/test-idp.js";
 
 const ACS = "https://roster.test/sso/acme/acs";
 const ENTITY = "https://roster.test/sso/acme";
@@ -33,18 +32,7 @@ const opts = (o: Partial<ResponseOptions> = {}): ResponseOptions => ({
   ...o,
 });
 
-const nodeSaml = new SAML({
-  idpCert: idp.keys.certificate,
-  issuer: ENTITY,
-  audience: ENTITY,
-  callbackUrl: ACS,
-  idpIssuer: idp.entityId,
-  wantAssertionsSigned: true,
-  wantAuthnResponseSigned: false,
-  acceptedClockSkewMs: 120_000,
-  validateInResponseTo: ValidateInResponseTo.never,
-  signatureAlgorithm: "sha256",
-});
+const nodeSaml = nodeSamlValidator(idp, { acsUrl: ACS, entityId: ENTITY });
 
 const expected = (): Expected => ({
   acsUrl: ACS,
