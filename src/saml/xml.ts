@@ -113,12 +113,3 @@ export function scanElements(
   visit(root);
   return { foreign, found };
 }
-
-/** True when the subtree holds an XML comment (NameID comment-injection carrier). */
-export function hasComment(node: Node): boolean {
-  for (let c = node.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === 8) return true;
-    if (c.nodeType === 1 && hasComment(c)) return true;
-  }
-  return false;
-}
