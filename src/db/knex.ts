@@ -47,6 +47,7 @@ const PRAGMAS = [
   "cache_size = -32768",
   "wal_autocheckpoint = 4000",
   "synchronous = NORMAL",
+  "temp_store = MEMORY",
 ];
 
 function setupBetterSqlite3(conn: any, done: Done): void {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/errors.js";
+import { writeTransaction } from "../db/write-transaction.js";
 import { ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
 import * as store from "./groups-store.js";
@@ -164,7 +165,7 @@ export async function createGroup(
     updatedAt: at,
   };
   try {
-    await deps.db.transaction(async (trx) => {
+    await writeTransaction(deps.db, async (trx) => {
       await store.insertGroup(trx, group);
       const changes = new ChangeSet().add("group.created", {
         groupId: group.id,
@@ -192,7 +193,7 @@ export async function updateGroup(
 ): Promise<GroupRow> {
   let attempted: Partial<GroupDoc> = {};
   try {
-    return await deps.db.transaction(async (trx) => {
+    return await writeTransaction(deps.db, async (trx) => {
       const current = await store.findGroupById(trx, tenantId, id, true);
       if (!current) throw directoryErrors.groupNotFound(id);
       assertVersion(current.version, ifVersions);
@@ -234,7 +235,7 @@ export async function deleteGroup(
   id: string,
   ifVersions?: number[],
 ): Promise<void> {
-  await deps.db.transaction(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     const current = await store.findGroupById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.groupNotFound(id);
     assertVersion(current.version, ifVersions);

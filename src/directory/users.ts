@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { beginRevocation, closeRevocations, recordRevocation, revocationJobs } from "../access/revocation.js";
+import { writeTransaction } from "../db/write-transaction.js";
 import { isRetryableConflict, isUniqueViolation } from "../db/errors.js";
 import { type ChangeOrigin, ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
@@ -76,7 +77,7 @@ export async function createUser(
     updatedAt: at,
   };
   try {
-    await deps.db.transaction(async (trx) => {
+    await writeTransaction(deps.db, async (trx) => {
       await store.insertUser(trx, user, emails);
       const changes = new ChangeSet().add("user.created", {
         userId: user.id,
@@ -114,43 +115,41 @@ export async function updateUser(
 ): Promise<UserRow> {
   let attempted: UserDoc = {};
   for (let attempt = 0; attempt < 5; attempt++) {
-    const result = await deps.db
-      .transaction(async (trx) => {
-        const current = await store.findUserById(trx, tenantId, id, true);
-        if (!current) throw directoryErrors.userNotFound(id);
-        assertVersion(current.version, ifVersions);
-        const before = docOf(current);
-        const doc = mutate(structuredClone(before), current);
-        attempted = doc;
-        if (JSON.stringify(doc) === JSON.stringify(before)) return current;
-        const at = deps.now().toISOString();
-        const { emails, ...cols } = columnsFromDoc(doc);
-        const next: UserRow = {
-          ...current,
-          ...cols,
-          resource: splitDoc(doc),
-          version: current.version + 1,
-          updatedAt: at,
-        };
-        // The e-mail rows are rewritten only when the addresses changed (not on a deactivation).
-        const sameEmails = JSON.stringify(emails) === JSON.stringify(columnsFromDoc(before).emails);
-        if (!(await store.updateUser(trx, next, current, sameEmails ? null : emails))) return undefined;
-        const deactivated = current.active && !next.active;
-        const revocation = deactivated
-          ? await beginRevocation(trx, { tenantId, userId: id, userName: next.userName, origin, at })
-          : undefined;
-        if (!current.active && next.active) await closeRevocations(trx, tenantId, id, at);
-        const changes = userChanges(current, next, revocation?.id);
-        if (revocation) changes.enqueue(...(await revocationJobs(trx, revocation, "user.deactivated")));
-        const events = await commitChanges(trx, tenantId, changes, at);
-        if (revocation) await recordRevocation(trx, revocation, events);
-        return next;
-      })
-      .catch((err) => {
-        // PostgreSQL chose this transaction as a deadlock victim: it rolled back whole, run it again.
-        if (isRetryableConflict(err) && attempt < 4) return undefined;
-        return mapUniqueViolation(err, attempted);
-      });
+    const result = await writeTransaction(deps.db, async (trx) => {
+      const current = await store.findUserById(trx, tenantId, id, true);
+      if (!current) throw directoryErrors.userNotFound(id);
+      assertVersion(current.version, ifVersions);
+      const before = docOf(current);
+      const doc = mutate(structuredClone(before), current);
+      attempted = doc;
+      if (JSON.stringify(doc) === JSON.stringify(before)) return current;
+      const at = deps.now().toISOString();
+      const { emails, ...cols } = columnsFromDoc(doc);
+      const next: UserRow = {
+        ...current,
+        ...cols,
+        resource: splitDoc(doc),
+        version: current.version + 1,
+        updatedAt: at,
+      };
+      // The e-mail rows are rewritten only when the addresses changed (not on a deactivation).
+      const sameEmails = JSON.stringify(emails) === JSON.stringify(columnsFromDoc(before).emails);
+      if (!(await store.updateUser(trx, next, current, sameEmails ? null : emails))) return undefined;
+      const deactivated = current.active && !next.active;
+      const revocation = deactivated
+        ? await beginRevocation(trx, { tenantId, userId: id, userName: next.userName, origin, at })
+        : undefined;
+      if (!current.active && next.active) await closeRevocations(trx, tenantId, id, at);
+      const changes = userChanges(current, next, revocation?.id);
+      if (revocation) changes.enqueue(...(await revocationJobs(trx, revocation, "user.deactivated")));
+      const events = await commitChanges(trx, tenantId, changes, at);
+      if (revocation) await recordRevocation(trx, revocation, events);
+      return next;
+    }).catch((err) => {
+      // PostgreSQL chose this transaction as a deadlock victim: it rolled back whole, run it again.
+      if (isRetryableConflict(err) && attempt < 4) return undefined;
+      return mapUniqueViolation(err, attempted);
+    });
     if (result) return result;
   }
   throw directoryErrors.conflictRetry();
@@ -184,7 +183,7 @@ export async function deleteUser(
   ifVersions?: number[],
   origin: ChangeOrigin = { trigger: "directory" },
 ): Promise<void> {
-  await deps.db.transaction(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     const current = await store.findUserById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.userNotFound(id);
     assertVersion(current.version, ifVersions);
