@@ -19,8 +19,7 @@ describe("write transactions share commits on SQLite [sqlite]", () => {
   let db: Knex;
   // A second connection, as another process would read the file.
   let other: { prepare(sql: string): { all(...args: unknown[]): unknown[] }; close(): void };
-  const visibleElsewhere = (k: string) =>
-    other.prepare("select k from t where k = ?").all(k).length === 1;
+  const visibleElsewhere = (k: string) => other.prepare("select k from t where k = ?").all(k).length === 1;
 
   before(async () => {
     db = createDb({ client: "sqlite", driver: "better-sqlite3", filename: file });
