@@ -1,3 +1,4 @@
+import v8 from "node:v8";
 import { ConfigError, type Config, loadConfig } from "./config.js";
 
 /** Entry points' config loading: print every problem and exit 1 before anything starts. */
@@ -11,4 +12,17 @@ export function loadConfigOrExit(): Config {
     }
     throw err;
   }
+}
+
+/**
+ * V8 lets the old generation grow to four times what survives a full collection when garbage
+ * comes fast (a busy SCIM sync): ~50 MB of live objects held ~180 MB of heap. Growing by half
+ * instead keeps a 100,000-user sync under 250 MB and, measured, costs no CPU (the smaller heap
+ * is kinder to the CPU caches: the sync ran faster). A --heap-growing-percent given in
+ * NODE_OPTIONS or on the command line wins.
+ */
+export function keepHeapCompact(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
+  if (given.some((a) => /^--heap[-_]growing[-_]percent/.test(a))) return;
+  v8.setFlagsFromString("--heap-growing-percent=50");
 }

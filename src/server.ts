@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { createApp } from "./app.js";
-import { loadConfigOrExit } from "./boot.js";
+import { keepHeapCompact, loadConfigOrExit } from "./boot.js";
 import type { Config } from "./config.js";
 import { migrateLatest } from "./db/knex.js";
 import { scheduleHousekeeping } from "./jobs/housekeeping.js";
@@ -116,6 +116,7 @@ function supervise(config: Config): void {
 }
 
 async function main(): Promise<void> {
+  keepHeapCompact();
   const config = loadConfigOrExit();
   if (cluster.isWorker) return serve(config);
   await prepare(config);

@@ -1,9 +1,10 @@
-import { loadConfigOrExit } from "./boot.js";
+import { keepHeapCompact, loadConfigOrExit } from "./boot.js";
 import { migrateLatest } from "./db/knex.js";
 import { scheduleHousekeeping } from "./jobs/housekeeping.js";
 import { createDeps } from "./deps.js";
 
 async function main(): Promise<void> {
+  keepHeapCompact();
   const config = loadConfigOrExit();
   const deps = createDeps(config, { role: "worker" });
   await migrateLatest(deps.db);

@@ -48,12 +48,16 @@ const userName = (i: number) => `user${i}@bench.example.com`;
 async function run(n: number) {
   const db = await freshDatabase(`scim_${n}`);
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (open it in
-  // Chrome DevTools or summarise it with scripts/bench/profile-top.ts).
+  // Chrome DevTools or summarise it with scripts/bench/profile-top.ts). BENCH_NODE_ARGS: more
+  // node flags for the server (e.g. V8 heap settings).
   const prof = process.env.BENCH_CPU_PROF;
   const server = await startServer(
     { DATABASE_URL: db.url, BODY_LIMIT: "5mb", ROSTER_WORKERS: process.env.BENCH_WORKERS ?? "1" },
     "src/server.ts",
-    prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
+    [
+      ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+      ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+    ],
   );
   const rss = rssPeak(server.child.pid!);
   const token = await setup(server);
