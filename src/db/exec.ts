@@ -31,21 +31,36 @@ export async function exec<T = Record<string, any>>(
     const result = await db.raw(sql, args as Array<string | number>);
     return (Array.isArray(result) ? result : result.rows) as T[];
   }
+  // Outside a transaction, with no transaction open on the connection, the statement runs on it
+  // at once: it is synchronous, so nothing can interleave, and it is autocommit whoever holds
+  // the pool's lease. The lease (a promise and a queue entry each way) cost more than a lookup's
+  // SELECT. With a transaction open (a knex one, or a shared write batch) it queues as before:
+  // run now, it would become part of that transaction.
+  const idle = db.isTransaction ? undefined : idleConnections.get(client);
+  if (idle?.open && !idle.inTransaction) return run<T>(idle, sql, bindings);
   const conn = await client.acquireConnection();
   try {
-    const stmt = conn.prepare(sql);
-    const args = bindings.map((b) => {
-      if (b === undefined) throw new TypeError(`undefined binding in: ${sql}`);
-      return sqliteValue(b);
-    });
-    // A write outside a transaction answers with a promise (it may wait for another process's
-    // write lock without blocking: see waitsWithoutBlocking in knex.ts).
-    if (stmt.reader) return (await stmt.all(args)) as T[];
-    await stmt.run(args);
-    return [];
+    if (!db.isTransaction) idleConnections.set(client, conn);
+    return await run<T>(conn, sql, bindings);
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/** The pool's connection (SQLite has one), kept to run statements without a lease when idle. */
+const idleConnections = new WeakMap<DirectClient, BetterConnection>();
+
+function run<T>(conn: BetterConnection, sql: string, bindings: Binding[]): Promise<T[]> | T[] {
+  const stmt = conn.prepare(sql);
+  const args = bindings.map((b) => {
+    if (b === undefined) throw new TypeError(`undefined binding in: ${sql}`);
+    return sqliteValue(b);
+  });
+  // A write outside a transaction answers with a promise (it may wait for another process's
+  // write lock without blocking: see waitsWithoutBlocking in knex.ts).
+  if (stmt.reader) return stmt.all(args) as Promise<T[]> | T[];
+  const done = stmt.run(args);
+  return done instanceof Promise ? done.then(() => []) : [];
 }
 
 const sqliteValue = (b: Binding) => (typeof b === "boolean" ? Number(b) : b);
@@ -84,8 +99,14 @@ export function insertSql(table: string, columns: string[], rows: Binding[][], t
 /** The parts of knex's client (or a transaction's) that `exec` uses. */
 interface DirectClient {
   config: { client: string };
-  acquireConnection(): Promise<{ prepare(sql: string): BetterStatement }>;
+  acquireConnection(): Promise<BetterConnection>;
   releaseConnection(conn: unknown): Promise<unknown>;
+}
+
+interface BetterConnection {
+  open: boolean;
+  inTransaction: boolean;
+  prepare(sql: string): BetterStatement;
 }
 
 interface BetterStatement {
