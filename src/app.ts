@@ -22,8 +22,9 @@ export function createApp(deps: Deps): Express {
   app.set("query parser", "simple");
   app.set("trust proxy", false);
   app.use(requestContext(deps.logger, deps.metrics, deps.now));
-  app.use(healthRoutes(deps));
+  // SCIM first: most requests are SCIM, and every router a request passes costs it.
   app.use("/scim/v2", scimRoutes(deps));
+  app.use(healthRoutes(deps));
   app.use(ssoRoutes(deps));
   app.use(
     "/admin/v1",

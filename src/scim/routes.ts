@@ -62,6 +62,27 @@ export function scimRoutes(deps: Deps): Router {
     send(res, await fn(ctxOf(req, res), parseListParams(body)));
   };
 
+  r.get("/Users", async (req, res) =>
+    send(res, await h.listUsers(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
+  );
+  r.post("/Users/.search", search(h.listUsers));
+  r.post("/Users", handle(h.createUser));
+  r.get("/Users/:id", handle(h.getUser));
+  r.put("/Users/:id", handle(h.replaceUser));
+  r.patch("/Users/:id", handle(h.patchUser));
+  r.delete("/Users/:id", handle(h.deleteUser));
+
+  r.get("/Groups", async (req, res) =>
+    send(res, await h.listGroups(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
+  );
+  r.post("/Groups/.search", search(h.listGroups));
+  r.post("/Groups", handle(h.createGroup));
+  r.get("/Groups/:id", handle(h.getGroup));
+  r.put("/Groups/:id", handle(h.replaceGroup));
+  r.patch("/Groups/:id", handle(h.patchGroup));
+  r.delete("/Groups/:id", handle(h.deleteGroup));
+
+  // Discovery after the resources: IdPs read it once per sync, the resources on every request.
   r.get("/ServiceProviderConfig", (_req, res) =>
     send(res, { status: 200, body: serviceProviderConfig(base, deps.config.bodyLimitBytes) }),
   );
@@ -83,26 +104,6 @@ export function scimRoutes(deps: Deps): Router {
     if (!found) throw ScimError.status(404, `Schema ${req.params.id} not found`);
     send(res, { status: 200, body: found });
   });
-
-  r.get("/Users", async (req, res) =>
-    send(res, await h.listUsers(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
-  );
-  r.post("/Users/.search", search(h.listUsers));
-  r.post("/Users", handle(h.createUser));
-  r.get("/Users/:id", handle(h.getUser));
-  r.put("/Users/:id", handle(h.replaceUser));
-  r.patch("/Users/:id", handle(h.patchUser));
-  r.delete("/Users/:id", handle(h.deleteUser));
-
-  r.get("/Groups", async (req, res) =>
-    send(res, await h.listGroups(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
-  );
-  r.post("/Groups/.search", search(h.listGroups));
-  r.post("/Groups", handle(h.createGroup));
-  r.get("/Groups/:id", handle(h.getGroup));
-  r.put("/Groups/:id", handle(h.replaceGroup));
-  r.patch("/Groups/:id", handle(h.patchGroup));
-  r.delete("/Groups/:id", handle(h.deleteGroup));
 
   r.post("/.search", async (req, res) => {
     const body = req.body ?? {};
