@@ -94,15 +94,23 @@ export async function queryPage(
   const orderBy = `${column} ${order} nulls ${order === "asc" ? "last" : "first"}, "${table}"."id" ${order}`;
   // Deferred join: OFFSET walks only the sort index to find the page's ids, then the page's
   // rows are read by id (reading whole rows for every skipped one made deep pages O(offset)).
-  const rows = await exec(
-    db,
-    `select ${qualified(table, columns)} from "${table}"
-     join (select "${table}"."id" from "${table}" where ${where} order by ${orderBy} limit ? offset ?) as "page"
-       on "page"."id" = "${table}"."id"
-     where "${table}"."tenant_id" = ?
-     order by ${orderBy}`,
-    [...whereBindings, opts.limit, opts.offset, tenantId],
-  );
+  // The first page skips nothing: one plain query (an IdP's lookups are all first pages).
+  const rows =
+    opts.offset === 0
+      ? await exec(
+          db,
+          `select ${qualified(table, columns)} from "${table}" where ${where} order by ${orderBy} limit ?`,
+          [...whereBindings, opts.limit],
+        )
+      : await exec(
+          db,
+          `select ${qualified(table, columns)} from "${table}"
+           join (select "${table}"."id" from "${table}" where ${where} order by ${orderBy} limit ? offset ?) as "page"
+             on "page"."id" = "${table}"."id"
+           where "${table}"."tenant_id" = ?
+           order by ${orderBy}`,
+          [...whereBindings, opts.limit, opts.offset, tenantId],
+        );
   // A short first page is the whole result (an IdP's userName/externalId lookups): no count query.
   const total = opts.offset === 0 && rows.length < opts.limit ? rows.length : await count();
   return { total, rows };
