@@ -14,7 +14,7 @@ export type TransactionBody<T> = (trx: Knex.Transaction) => Promise<T>;
  * WAL frames of every page touched: table, ten indexes, events, jobs) cost more than the rest
  * of a SCIM create; shared, it is paid once per batch. Each body is still all or nothing: one
  * that throws is rolled back to its savepoint and rejects alone. Every caller's promise settles
- * only after the shared COMMIT, so nothing is answered before it is durable, and if the COMMIT
+ * only after the shared COMMIT, so nothing is answered before it is committed, and if the COMMIT
  * fails every body of the batch rejects with its error.
  *
  * A body must not wait for another request (it would wait for the batch it is part of), and it
@@ -61,6 +61,10 @@ class GroupCommitter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) await this.batch();
+    } catch (err) {
+      // Only the clean-up after a failed batch can get here (the pool is gone, say): the
+      // waiting bodies hear of it rather than wait forever.
+      for (const item of this.queue.splice(0)) item.reject(err);
     } finally {
       this.draining = false;
     }
