@@ -81,6 +81,32 @@ describe("write transactions share commits on SQLite [sqlite]", () => {
     assert.deepEqual(keys, ["r0", "r0b", "r1", "r1b", "r2", "r2b", "r4", "r4b", "r6", "r6b", "r7", "r7b"]);
   });
 
+  it("runs a statement from outside after an open transaction, never inside it", async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await exec(db, "select 1"); // the connection is known to exec's lease-free path
+    // A knex transaction and a shared batch, each open across a wait and then undone: a
+    // statement issued meanwhile from outside must not ride along (and vanish with them).
+    const knexTx = db
+      .transaction(async (trx) => {
+        await exec(trx, "insert into t (k, part) values ('o1', 'x')");
+        await sleep(30);
+        throw new Error("undo");
+      })
+      .catch(() => "undone");
+    const batch = writeTransaction(db, async (trx) => {
+      await exec(trx, "insert into t (k, part) values ('o2', 'x')");
+      await sleep(30);
+      throw new Error("undo");
+    }).catch(() => "undone");
+    await sleep(5);
+    await exec(db, "insert into t (k, part) values ('o3', 'x')");
+    const read = await exec(db, "select k from t where k in ('o1', 'o2') order by k");
+    assert.deepEqual(await Promise.all([knexTx, batch]), ["undone", "undone"]);
+    assert.deepEqual(read, []);
+    assert.ok(visibleElsewhere("o3"));
+    assert.equal(visibleElsewhere("o1") || visibleElsewhere("o2"), false);
+  });
+
   it("fails every body of a batch whose COMMIT fails, and the next batch still commits", async () => {
     // A deferred foreign key is checked at COMMIT: the whole batch is refused there.
     const outcomes = await Promise.allSettled([
