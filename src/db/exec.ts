@@ -31,13 +31,17 @@ export async function exec<T = Record<string, any>>(
     const result = await db.raw(sql, args as Array<string | number>);
     return (Array.isArray(result) ? result : result.rows) as T[];
   }
-  // Outside a transaction, with no transaction open on the connection, the statement runs on it
-  // at once: it is synchronous, so nothing can interleave, and it is autocommit whoever holds
+  // A read outside a transaction, with no transaction open on the connection, runs on it at
+  // once: it is synchronous, so nothing can interleave, and it reads committed rows whoever holds
   // the pool's lease. The lease (a promise and a queue entry each way) cost more than a lookup's
   // SELECT. With a transaction open (a knex one, or a shared write batch) it queues as before:
-  // run now, it would become part of that transaction.
+  // run now, it would read inside that transaction. Writes always take the lease: one that waits
+  // for another process's lock must not find, when it retries, a transaction begun meanwhile.
   const idle = db.isTransaction ? undefined : idleConnections.get(client);
-  if (idle?.open && !idle.inTransaction) return run<T>(idle, sql, bindings);
+  if (idle?.open && !idle.inTransaction) {
+    const stmt = idle.prepare(sql);
+    if (stmt.readonly) return stmt.all(argsOf(sql, bindings)) as T[];
+  }
   const conn = await client.acquireConnection();
   try {
     if (!db.isTransaction) idleConnections.set(client, conn);
@@ -50,17 +54,21 @@ export async function exec<T = Record<string, any>>(
 /** The pool's connection (SQLite has one), kept to run statements without a lease when idle. */
 const idleConnections = new WeakMap<DirectClient, BetterConnection>();
 
-function run<T>(conn: BetterConnection, sql: string, bindings: Binding[]): Promise<T[]> | T[] {
+async function run<T>(conn: BetterConnection, sql: string, bindings: Binding[]): Promise<T[]> {
   const stmt = conn.prepare(sql);
-  const args = bindings.map((b) => {
+  const args = argsOf(sql, bindings);
+  // A write outside a transaction answers with a promise (it may wait for another process's
+  // write lock without blocking: see waitsWithoutBlocking in knex.ts).
+  if (stmt.reader) return (await stmt.all(args)) as T[];
+  await stmt.run(args);
+  return [];
+}
+
+function argsOf(sql: string, bindings: Binding[]): unknown[] {
+  return bindings.map((b) => {
     if (b === undefined) throw new TypeError(`undefined binding in: ${sql}`);
     return sqliteValue(b);
   });
-  // A write outside a transaction answers with a promise (it may wait for another process's
-  // write lock without blocking: see waitsWithoutBlocking in knex.ts).
-  if (stmt.reader) return stmt.all(args) as Promise<T[]> | T[];
-  const done = stmt.run(args);
-  return done instanceof Promise ? done.then(() => []) : [];
 }
 
 const sqliteValue = (b: Binding) => (typeof b === "boolean" ? Number(b) : b);
@@ -111,6 +119,8 @@ interface BetterConnection {
 
 interface BetterStatement {
   reader: boolean;
+  /** False for writes, RETURNING ones included (those are wrapped by waitsWithoutBlocking). */
+  readonly: boolean;
   all(args: unknown[]): unknown[];
   run(args: unknown[]): unknown;
 }

@@ -55,6 +55,8 @@ export function scimRoutes(deps: Deps): Router {
     (fn: (ctx: h.ScimContext, input: h.ScimInput) => Promise<h.ScimResult>) =>
     async (req: Request, res: Response) =>
       send(res, await fn(ctxOf(req, res), inputOf(req)));
+  const list = (fn: typeof h.listUsers) => async (req: Request, res: Response) =>
+    send(res, await fn(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>)));
   const search = (fn: typeof h.listUsers) => async (req: Request, res: Response) => {
     const body = req.body ?? {};
     if (typeof body !== "object" || Array.isArray(body))
@@ -62,9 +64,7 @@ export function scimRoutes(deps: Deps): Router {
     send(res, await fn(ctxOf(req, res), parseListParams(body)));
   };
 
-  r.get("/Users", async (req, res) =>
-    send(res, await h.listUsers(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
-  );
+  r.get("/Users", list(h.listUsers));
   r.post("/Users/.search", search(h.listUsers));
   r.post("/Users", handle(h.createUser));
   r.get("/Users/:id", handle(h.getUser));
@@ -72,9 +72,7 @@ export function scimRoutes(deps: Deps): Router {
   r.patch("/Users/:id", handle(h.patchUser));
   r.delete("/Users/:id", handle(h.deleteUser));
 
-  r.get("/Groups", async (req, res) =>
-    send(res, await h.listGroups(ctxOf(req, res), parseListParams(req.query as Record<string, unknown>))),
-  );
+  r.get("/Groups", list(h.listGroups));
   r.post("/Groups/.search", search(h.listGroups));
   r.post("/Groups", handle(h.createGroup));
   r.get("/Groups/:id", handle(h.getGroup));

@@ -99,8 +99,8 @@ describe("write transactions share commits on SQLite [sqlite]", () => {
       throw new Error("undo");
     }).catch(() => "undone");
     await sleep(5);
-    await exec(db, "insert into t (k, part) values ('o3', 'x')");
     const read = await exec(db, "select k from t where k in ('o1', 'o2') order by k");
+    await exec(db, "insert into t (k, part) values ('o3', 'x')");
     assert.deepEqual(await Promise.all([knexTx, batch]), ["undone", "undone"]);
     assert.deepEqual(read, []);
     assert.ok(visibleElsewhere("o3"));
