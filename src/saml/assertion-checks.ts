@@ -1,6 +1,6 @@
 import { type Expected, type RawFacts, SsoFailure } from "./acs-checks.js";
 import { CLOCK_SKEW_MS } from "./sp.js";
-import { child, children, NS, textOf } from "./xml.js";
+import { child, children, NS, textContent, textOf } from "./xml.js";
 
 /**
  * Checks on the assertion whose signature verified (acs-checks.ts), read from the very element
@@ -71,7 +71,7 @@ function readAttributes(a: Element): Record<string, string | string[]> {
       const name = attr.getAttribute("Name");
       if (!name) continue;
       const list = values.get(name) ?? [];
-      for (const v of children(attr, NS.assertion, "AttributeValue")) list.push(v.textContent ?? "");
+      for (const v of children(attr, NS.assertion, "AttributeValue")) list.push(textContent(v));
       values.set(name, list);
     }
   return Object.fromEntries([...values].map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
