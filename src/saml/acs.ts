@@ -1,5 +1,6 @@
 import { type CreatedSession, createSession } from "../access/sessions.js";
 import { isUniqueViolation } from "../db/errors.js";
+import { redirectTargetProblem } from "../http/redirect-target.js";
 import { ChangeSet, commitChanges } from "../directory/changes.js";
 import { issueCode } from "../oauth/codes.js";
 import { hashSecret, sameHash } from "../tenants/secrets.js";
@@ -175,9 +176,10 @@ function landing(deps: SsoDeps, v: VerifiedLogin): string {
     isAllowedReturnUrl(v.relayState, deps.config.publicUrl, settings.returnUrls)
   )
     return absoluteReturnUrl(v.relayState, deps.config.publicUrl);
-  return (
-    settings.defaultReturnUrl ?? `${deps.config.publicUrl}/sso/${encodeURIComponent(v.tenant.slug)}/session`
-  );
+  // Saved before the https rule existed (javascript:, data:, public http): not followed.
+  if (settings.defaultReturnUrl && !redirectTargetProblem(settings.defaultReturnUrl))
+    return settings.defaultReturnUrl;
+  return `${deps.config.publicUrl}/sso/${encodeURIComponent(v.tenant.slug)}/session`;
 }
 
 /** The directory gate, the session (and OAuth code) and the event, in one transaction. */

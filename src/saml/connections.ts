@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { z } from "zod";
 import { AppError, conflict, notFound } from "../http/errors.js";
+import { redirectTargetUrl } from "../http/redirect-target.js";
 import { parseInput } from "../http/validate.js";
 import type { JobRegistry } from "../jobs/registry.js";
 import { requireTenant } from "../tenants/use-cases.js";
@@ -50,8 +51,8 @@ export const putConnectionInput = z
     certificates: z.array(z.string()).min(1).max(10).optional(),
     provisioning: z.enum(["jit", "manual"]).optional(),
     allowIdpInitiated: z.boolean().optional(),
-    returnUrls: z.array(url).max(50).optional(),
-    defaultReturnUrl: url.nullable().optional(),
+    returnUrls: z.array(redirectTargetUrl).max(50).optional(),
+    defaultReturnUrl: redirectTargetUrl.nullable().optional(),
     attributeMapping: mapping.optional(),
     matching: z
       .object({ userName: z.boolean(), email: z.boolean(), idField: z.enum(["externalId", "id"]) })
