@@ -1,5 +1,6 @@
 import { promisify } from "node:util";
 import xmlenc from "xml-encryption";
+import { truncate, truncateOrNull } from "./bounded.js";
 import { describeCertificate } from "./certificates.js";
 import { type SignatureProblem, verifyEnvelopedSignature } from "./signature.js";
 import { fingerprintOfBase64 } from "./x509.js";
@@ -189,13 +190,16 @@ function checkStatus(root: Element): void {
   const code = status ? child(status, NS.protocol, "StatusCode") : undefined;
   const value = code?.getAttribute("Value") ?? "";
   if (value === SUCCESS) return;
-  const sub = code ? child(code, NS.protocol, "StatusCode")?.getAttribute("Value") : undefined;
-  const message = status ? textOf(child(status, NS.protocol, "StatusMessage")) : undefined;
+  // Unsigned, anyone's text: cut before it reaches the page, the logs or a stored record.
+  const sub = truncateOrNull(
+    code ? child(code, NS.protocol, "StatusCode")?.getAttribute("Value") : undefined,
+  );
+  const message = truncateOrNull(status ? textOf(child(status, NS.protocol, "StatusMessage")) : undefined);
   const short = (v: string | null | undefined) => v?.replace(/^.*:/, "") ?? "";
   throw new SsoFailure(
     "IDP_STATUS",
-    `The identity provider did not sign you in (${[short(value) || "no status", short(sub), message].filter(Boolean).join(", ")}).`,
-    { status: value || null, subStatus: sub ?? null, statusMessage: message ?? null },
+    `The identity provider did not sign you in (${[truncate(short(value)) || "no status", short(sub), message].filter(Boolean).join(", ")}).`,
+    { status: truncateOrNull(value) || null, subStatus: sub, statusMessage: message },
   );
 }
 

@@ -5,6 +5,7 @@ import { AppError, conflict, notFound } from "../http/errors.js";
 import { redirectTargetUrl } from "../http/redirect-target.js";
 import { parseInput } from "../http/validate.js";
 import type { JobRegistry } from "../jobs/registry.js";
+import type { Metrics } from "../metrics.js";
 import { requireTenant } from "../tenants/use-cases.js";
 import type { Tenant } from "../tenants/store.js";
 import { describeCertificate, fieldError, validateCertificates } from "./certificates.js";
@@ -20,7 +21,8 @@ export interface SsoDeps {
   db: Knex;
   now: () => Date;
   jobs: JobRegistry;
-  config: { publicUrl: string; allowPrivateNetwork: boolean };
+  metrics: Pick<Metrics, "ssoRefusals">;
+  config: { publicUrl: string; allowPrivateNetwork: boolean; ssoMaxPendingLogins: number };
 }
 
 const url = z.string().trim().url("must be an absolute URL").max(2048);
