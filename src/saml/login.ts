@@ -18,6 +18,8 @@ import {
 import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
 import { REQUEST_TTL_MS, samlFor, spUrls } from "./sp.js";
 
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 /**
  * The tenant and connection for a public SSO endpoint, or a failure page; with `requestId`, the
  * started request a response names too (same query).
@@ -27,7 +29,9 @@ export async function loadTenantConnection(
   slug: string,
   requestId: string | null = null,
 ): Promise<{ tenant: Tenant; conn: SamlConnection; request: SamlRequestRow | undefined }> {
-  const found = await findTenantConnectionBySlug(deps.db, slug, requestId);
+  // Slugs are lowercase letters, digits and dashes: anything else (a NUL byte, which PostgreSQL
+  // refuses in a query) names no workspace, without a query.
+  const found = SLUG.test(slug) ? await findTenantConnectionBySlug(deps.db, slug, requestId) : undefined;
   if (!found) throw new SsoFailure("UNKNOWN_TENANT", "This workspace does not exist.", {}, 404);
   const { tenant, conn, request } = found;
   if (!conn)
