@@ -5,6 +5,7 @@ import type { Deps } from "../deps.js";
 import { oauthRoutes } from "../oauth/routes.js";
 import { handleAcs } from "./acs.js";
 import { SsoFailure } from "./acs-checks.js";
+import { truncate } from "./bounded.js";
 import { formBody, queryString, readCookie, setCookie } from "./http-util.js";
 import { loadTenantConnection, startLogin } from "./login.js";
 import { sendPage } from "./pages.js";
@@ -101,7 +102,10 @@ export function ssoRoutes(deps: Deps): Router {
         title: outcome.ok ? "SAML test succeeded" : "SAML test failed",
         reason: `${outcome.message} The full report is in the admin console (GET …/saml/test/{id}). No one was signed in.`,
       });
-    req.log.info({ reason: outcome.failure.code, tenant: slug }, "SSO login refused");
+    req.log.info(
+      { reason: outcome.failure.code, tenant: truncate(slug, 64), trace: outcome.trace },
+      "SSO login refused",
+    );
     failurePage(res, slug, outcome.failure, outcome.trace);
   });
 
