@@ -73,6 +73,11 @@ export const CONFIG_VARIABLES = {
       "Redis key prefix of the BullMQ queues: deployments (or benchmarks) sharing one Redis each need their own",
     default: "bull",
   },
+  ROSTER_SSO_MAX_PENDING_LOGINS: {
+    description:
+      "Sign-ins a tenant may have started and not finished (AuthnRequests stored, 10 minutes each); beyond it GET /sso/{slug}/login and /oauth/authorize answer 503 until some finish or expire",
+    default: "10000",
+  },
   ROSTER_WORKERS: {
     description:
       "API processes `npm start` runs on one port (node cluster). More helps CPU-bound work on PostgreSQL; SQLite writes serialize anyway",
@@ -107,6 +112,7 @@ const schema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(15000),
     ROSTER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
     ROSTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    ROSTER_SSO_MAX_PENDING_LOGINS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
     ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
     ROSTER_QUEUE_PREFIX: z
       .string()
@@ -126,6 +132,7 @@ const schema = z
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.ROSTER_WORKERS ?? 1,
     retentionDays: env.ROSTER_RETENTION_DAYS,
+    ssoMaxPendingLogins: env.ROSTER_SSO_MAX_PENDING_LOGINS,
     queuePrefix: env.ROSTER_QUEUE_PREFIX,
   }));
 

@@ -6,6 +6,7 @@ export interface Metrics {
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route" | "status">;
   jobs: Counter<"name" | "outcome">;
+  ssoRefusals: Counter<"reason" | "verified">;
 }
 
 /** Build the registry with process metrics, HTTP and job counters. */
@@ -31,6 +32,14 @@ export function createMetrics(): Metrics {
       name: "roster_jobs_total",
       help: "Jobs run by name and outcome (completed, retried, failed)",
       labelNames: ["name", "outcome"],
+      registers: [registry],
+    }),
+    // Labels from fixed sets (Roster's reason codes, true/false), never the tenant: an anonymous
+    // caller choosing slugs must not be able to grow the registry.
+    ssoRefusals: new Counter({
+      name: "roster_sso_refusals_total",
+      help: "Refused SSO sign-ins by reason code; verified=false: refused before any IdP signature verified (anyone can cause these)",
+      labelNames: ["reason", "verified"],
       registers: [registry],
     }),
   };

@@ -1,8 +1,8 @@
 import http from "node:http";
 import https from "node:https";
-import { isIP } from "node:net";
 import type { Knex } from "knex";
-import { isPrivateAddress, publicOnlyLookup } from "../http/network.js";
+import { describeNetworkError, OutboundError } from "../http/network-errors.js";
+import { ALLOW_PRIVATE_HINT, ipLiteralHost, isPrivateAddress, publicOnlyLookup } from "../http/network.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobContext } from "../jobs/types.js";
 import type { DeliverPayload } from "./outbox.js";
@@ -54,10 +54,14 @@ function post(hook: Webhook, body: string, now: Date, opts: DeliverOptions): Pro
   const secrets = [hook.secret];
   if (hook.previousSecret && hook.previousExpiresAt && new Date(hook.previousExpiresAt) > now)
     secrets.push(hook.previousSecret);
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const literal = ipLiteralHost(url);
   const guarded = opts.allowPrivateNetwork === false;
-  if (guarded && isIP(host) && isPrivateAddress(host))
-    return Promise.reject(new Error(`${host} is a private or loopback address`));
+  if (guarded && literal !== undefined && isPrivateAddress(literal))
+    return Promise.reject(
+      new OutboundError(
+        `${url.hostname} is a loopback, private or link-local address: ${ALLOW_PRIVATE_HINT}`,
+      ),
+    );
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.request(
@@ -82,7 +86,10 @@ function post(hook: Webhook, body: string, now: Date, opts: DeliverOptions): Pro
         res.on("error", reject);
       },
     );
-    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(new OutboundError(`timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     req.on("error", (err) => {
       clearTimeout(timer);
       reject(err);
@@ -116,7 +123,8 @@ async function attempt(
     status = await post(hook, body, now, opts);
     if (status < 200 || status >= 300) error = `HTTP ${status}`;
   } catch (err) {
-    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    // In words (never OpenSSL's internals): the admin reads it in the delivery log.
+    error = describeNetworkError(err, new URL(hook.url).host);
   }
   const ok = error === null;
   const attempts = d.attempts + 1;

@@ -1,7 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { AppError } from "../http/errors.js";
-import { isIP } from "node:net";
-import { isPrivateAddress } from "../http/network.js";
+import { ALLOW_PRIVATE_HINT, ipLiteralHost, isPrivateAddress } from "../http/network.js";
 
 const invalid = (message: string) =>
   new AppError(400, "INVALID_WEBHOOK_URL", message, [{ field: "url", message }]);
@@ -21,16 +20,22 @@ export async function assertWebhookUrl(raw: string, allowPrivateNetwork: boolean
   if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid("must be an http(s) URL");
   if (url.username || url.password) throw invalid("must not carry credentials");
   if (allowPrivateNetwork) return url;
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const literal = ipLiteralHost(url);
+  const host = literal ?? url.hostname;
   let addresses: string[];
   try {
-    addresses = isIP(host)
-      ? [host]
+    addresses = literal
+      ? [literal]
       : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
   } catch {
-    throw invalid(`host '${host}' does not resolve`);
+    throw invalid(`host '${host}' does not resolve (DNS name not found)`);
   }
-  if (addresses.length === 0 || addresses.some(isPrivateAddress))
-    throw invalid(`host '${host}' resolves to a loopback, private or link-local address`);
+  const bad = addresses.find(isPrivateAddress);
+  if (addresses.length === 0 || bad)
+    throw invalid(
+      literal
+        ? `${host} is a loopback, private or link-local address: ${ALLOW_PRIVATE_HINT}`
+        : `host '${host}' resolves to a loopback, private or link-local address (${bad ?? "none"}): ${ALLOW_PRIVATE_HINT}`,
+    );
   return url;
 }

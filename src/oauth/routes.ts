@@ -117,7 +117,8 @@ export function oauthRoutes(
       res.redirect(
         302,
         redirectWith(v.params.redirectUri, {
-          error: "access_denied",
+          // RFC 6749 §4.1.2.1: the server is busy (too many sign-ins in progress), try later.
+          error: err.status === 503 ? "temporarily_unavailable" : "access_denied",
           error_description: err.message,
           state: v.params.state,
         }),

@@ -5,6 +5,7 @@ import { findSession } from "../access/sessions-store.js";
 import { findUserById } from "../directory/users-store.js";
 import type { UserRow } from "../directory/users-store.js";
 import { notFound } from "../http/errors.js";
+import { redirectTargetProblem, redirectTargetUrl } from "../http/redirect-target.js";
 import { parseInput } from "../http/validate.js";
 import type { SsoDeps } from "../saml/connections.js";
 import { groupNamesOfUser } from "../saml/gate-store.js";
@@ -34,11 +35,8 @@ const ACCESS_TTL_MS = 3_600_000;
 const ACCESS_PREFIX = "rst_at_";
 const SECRET_PREFIX = "rst_cs_";
 
-const redirectUri = z
-  .string()
-  .url()
-  .max(2048)
-  .refine((u) => !u.includes("#"), "must not contain a fragment");
+// RFC 6749 §3.1.2: absolute, no fragment; https (or loopback http) only.
+const redirectUri = redirectTargetUrl.refine((u) => !u.includes("#"), "must not contain a fragment");
 
 /** Body of POST …/oauth-clients. */
 export const createClientInput = z
@@ -79,33 +77,99 @@ export async function revokeClient(deps: SsoDeps, slug: string, id: string): Pro
     throw notFound("OAuth client");
 }
 
+/** Scopes Roster grants (OIDC Core §5.4): `openid` and the claim groups the id_token carries. */
+export const SUPPORTED_SCOPES = ["openid", "profile", "email"] as const;
+/** Longest `state` kept through the SAML round trip (it is stored with the request). */
+export const MAX_STATE = 2048;
+/** Longest `nonce` (it is stored with the code and copied into the id_token). */
+export const MAX_NONCE = 512;
+// Client ids are generated (createClient); anything else is unknown without a query (a NUL
+// byte would make PostgreSQL fail the query instead).
+const CLIENT_ID = /^rst_client_[0-9a-f]{24}$/;
+
+/**
+ * The scope granted for a requested one: the supported values asked for, in a fixed order, or
+ * undefined when `openid` is not among them (OIDC Core §3.1.2.1: required). Unknown values are
+ * left out, not granted (RFC 6749 §3.3: the server may grant less; the token response says what
+ * was granted). No `scope` at all asks for `openid`.
+ */
+export function grantedScope(requested: string | undefined): string | undefined {
+  const asked = new Set((requested ?? "openid").split(" ").filter(Boolean));
+  if (!asked.has("openid")) return undefined;
+  return SUPPORTED_SCOPES.filter((s) => asked.has(s)).join(" ");
+}
+
+async function findLiveClient(deps: SsoDeps, id: string | undefined) {
+  if (!id || !CLIENT_ID.test(id)) return undefined;
+  const client = await store.findClient(deps.db, id);
+  return client && !client.revokedAt ? client : undefined;
+}
+
 /** Validate GET /oauth/authorize: the client and its exact redirect URI first (errors there are never redirected). */
 export async function validateAuthorize(deps: SsoDeps, q: Record<string, string | undefined>) {
-  const client = q.client_id ? await store.findClient(deps.db, q.client_id) : undefined;
-  if (!client || client.revokedAt)
-    throw new OAuthError(400, "invalid_client", "Unknown or revoked client_id");
+  const client = await findLiveClient(deps, q.client_id);
+  if (!client) throw new OAuthError(400, "invalid_client", "Unknown or revoked client_id");
   if (!q.redirect_uri || !client.redirectUris.includes(q.redirect_uri))
     throw new OAuthError(
       400,
       "invalid_request",
       "redirect_uri is not registered for this client (exact match required)",
     );
+  // Registered before these rules existed (javascript:, plain http on a public host): never used.
+  const unsafe = redirectTargetProblem(q.redirect_uri);
+  if (unsafe) throw new OAuthError(400, "invalid_request", `redirect_uri ${unsafe}: re-register the client`);
   const tenant = (await findTenantById(deps.db, client.tenantId))!;
+  const scope = grantedScope(q.scope);
   const params: OAuthParams = {
     clientId: client.id,
     redirectUri: q.redirect_uri,
     state: q.state ?? null,
-    scope: q.scope ?? "openid",
+    scope: scope ?? "",
     nonce: q.nonce ?? null,
     codeChallenge: q.code_challenge ?? null,
   };
-  let problem: [string, string] | undefined;
-  if (q.response_type !== "code") problem = ["unsupported_response_type", "response_type must be code"];
-  else if (q.code_challenge && q.code_challenge_method !== "S256")
-    problem = ["invalid_request", "code_challenge_method must be S256 (plain is refused)"];
-  else if (q.code_challenge && !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge))
-    problem = ["invalid_request", "code_challenge must be a base64url SHA-256"];
-  return { client, tenant, params, problem };
+  return { client, tenant, params, problem: authorizeProblem(q, scope) };
+}
+
+/** The first error to send back to the client's redirect_uri (RFC 6749 §4.1.2.1), if any. */
+function authorizeProblem(
+  q: Record<string, string | undefined>,
+  scope: string | undefined,
+): [string, string] | undefined {
+  if (q.response_type !== "code") return ["unsupported_response_type", "response_type must be code"];
+  if (scope === undefined)
+    return [
+      "invalid_scope",
+      `scope must include openid (supported: ${SUPPORTED_SCOPES.join(", ")}; others are not granted)`,
+    ];
+  if (q.code_challenge && q.code_challenge_method !== "S256")
+    return ["invalid_request", "code_challenge_method must be S256 (plain is refused)"];
+  if (q.code_challenge && !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge))
+    return ["invalid_request", "code_challenge must be a base64url SHA-256"];
+  if ((q.state?.length ?? 0) > MAX_STATE)
+    return ["invalid_request", `state must be at most ${MAX_STATE} characters`];
+  if ((q.nonce?.length ?? 0) > MAX_NONCE)
+    return ["invalid_request", `nonce must be at most ${MAX_NONCE} characters`];
+  return undefined;
+}
+
+/**
+ * HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded, then base64), or
+ * undefined when the header is not Basic. A part that does not decode (a malformed percent
+ * escape) or a missing colon is a failed authentication, not an exception.
+ */
+function basicCredentials(authorization: string | undefined): { id: string; secret: string } | undefined {
+  const basic = authorization && /^Basic\s+(\S+)\s*$/i.exec(authorization);
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1], "base64").toString("utf8");
+  const i = decoded.indexOf(":");
+  const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, " "));
+  try {
+    if (i < 0) throw new URIError("no colon");
+    return { id: formDecode(decoded.slice(0, i)), secret: formDecode(decoded.slice(i + 1)) };
+  } catch {
+    throw new OAuthError(401, "invalid_client", "Client authentication failed");
+  }
 }
 
 /** Authenticate a client: HTTP Basic (client_secret_basic) or client_id/client_secret in the form. */
@@ -114,18 +178,12 @@ export async function authenticateClient(
   authorization: string | undefined,
   form: Record<string, string>,
 ) {
-  let id = form.client_id;
-  let secret = form.client_secret;
-  const basic = authorization && /^Basic\s+(\S+)$/i.exec(authorization);
-  if (basic) {
-    const decoded = Buffer.from(basic[1], "base64").toString("utf8");
-    const i = decoded.indexOf(":");
-    id = decodeURIComponent(decoded.slice(0, i));
-    secret = decodeURIComponent(decoded.slice(i + 1));
-  }
-  const client = id ? await store.findClient(deps.db, id) : undefined;
+  const basic = basicCredentials(authorization);
+  const id = basic ? basic.id : form.client_id;
+  const secret = basic ? basic.secret : form.client_secret;
+  const client = await findLiveClient(deps, id);
   const hash = hashSecret(secret ?? "");
-  if (!client || client.revokedAt || !secret || !sameHash(client.secretHash, hash))
+  if (!client || !secret || !sameHash(client.secretHash, hash))
     throw new OAuthError(401, "invalid_client", "Client authentication failed");
   return client;
 }

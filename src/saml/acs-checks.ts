@@ -1,9 +1,21 @@
 import { promisify } from "node:util";
 import xmlenc from "xml-encryption";
+import { truncate, truncateOrNull } from "./bounded.js";
 import { describeCertificate } from "./certificates.js";
 import { type SignatureProblem, verifyEnvelopedSignature } from "./signature.js";
 import { fingerprintOfBase64 } from "./x509.js";
-import { child, children, descendants, NS, parseXml, scanElements, textOf, XmlRefused } from "./xml.js";
+import {
+  child,
+  children,
+  descendants,
+  NS,
+  nodesUnder,
+  parseXml,
+  RESPONSE_LIMITS,
+  scanElements,
+  textOf,
+  XmlRefused,
+} from "./xml.js";
 
 /**
  * Every check a SAML response passes before anyone is logged in, on one parse of it: DOCTYPE,
@@ -104,24 +116,37 @@ function assertionFacts(a: Element): NonNullable<RawFacts["assertion"]> {
   };
 }
 
-/**
- * Parse the decoded response: refuse a DOCTYPE (before parsing), malformed XML and anything but
- * a samlp:Response. Its InResponseTo then names the request to load with the tenant.
- */
-export function parseResponse(xml: string): Document {
-  let doc: Document;
+/** Parse response XML (or a decrypted assertion): every refusal an SsoFailure (400). */
+function parseSamlXml(xml: string, what: string): Document {
   try {
-    doc = parseXml(xml);
+    return parseXml(xml, RESPONSE_LIMITS);
   } catch (err) {
-    if (err instanceof XmlRefused && err.code === "DOCTYPE")
+    if (!(err instanceof XmlRefused)) throw err;
+    if (err.code === "DOCTYPE")
       throw new SsoFailure(
         "DOCTYPE",
-        "The response contained a DOCTYPE declaration, which is never accepted.",
+        `${what} contained a DOCTYPE declaration, which is never accepted.`,
         {},
         400,
       );
-    throw new SsoFailure("MALFORMED", "The response is not well-formed XML.", {}, 400);
+    if (err.code === "TOO_COMPLEX")
+      throw new SsoFailure(
+        "XML_TOO_COMPLEX",
+        `${what} is larger or more deeply nested than any identity provider sends: refused.`,
+        { problem: err.message, limits: RESPONSE_LIMITS },
+        400,
+      );
+    throw new SsoFailure("MALFORMED", `${what} is not well-formed XML.`, {}, 400);
   }
+}
+
+/**
+ * Parse the decoded response: refuse a DOCTYPE and anything deeper or bigger than
+ * RESPONSE_LIMITS (both before parsing), malformed XML and anything but a samlp:Response. Its
+ * InResponseTo then names the request to load with the tenant.
+ */
+export function parseResponse(xml: string): Document {
+  const doc = parseSamlXml(xml, "The response");
   const root = doc.documentElement;
   if (root.namespaceURI !== NS.protocol || root.localName !== "Response")
     throw new SsoFailure("NOT_A_RESPONSE", "The identity provider did not send a SAML Response.", {}, 400);
@@ -165,13 +190,16 @@ function checkStatus(root: Element): void {
   const code = status ? child(status, NS.protocol, "StatusCode") : undefined;
   const value = code?.getAttribute("Value") ?? "";
   if (value === SUCCESS) return;
-  const sub = code ? child(code, NS.protocol, "StatusCode")?.getAttribute("Value") : undefined;
-  const message = status ? textOf(child(status, NS.protocol, "StatusMessage")) : undefined;
+  // Unsigned, anyone's text: cut before it reaches the page, the logs or a stored record.
+  const sub = truncateOrNull(
+    code ? child(code, NS.protocol, "StatusCode")?.getAttribute("Value") : undefined,
+  );
+  const message = truncateOrNull(status ? textOf(child(status, NS.protocol, "StatusMessage")) : undefined);
   const short = (v: string | null | undefined) => v?.replace(/^.*:/, "") ?? "";
   throw new SsoFailure(
     "IDP_STATUS",
-    `The identity provider did not sign you in (${[short(value) || "no status", short(sub), message].filter(Boolean).join(", ")}).`,
-    { status: value || null, subStatus: sub ?? null, statusMessage: message ?? null },
+    `The identity provider did not sign you in (${[truncate(short(value)) || "no status", short(sub), message].filter(Boolean).join(", ")}).`,
+    { status: truncateOrNull(value) || null, subStatus: sub, statusMessage: message },
   );
 }
 
@@ -236,12 +264,7 @@ export async function inspectResponse(doc: Document, decryptionKey: string): Pro
         "The encrypted assertion could not be decrypted with this tenant's SP encryption key.",
       );
     }
-    let inner: Document;
-    try {
-      inner = parseXml(plain);
-    } catch {
-      throw new SsoFailure("MALFORMED", "The encrypted assertion is not well-formed XML.", {}, 400);
-    }
+    const inner = parseSamlXml(plain, "The encrypted assertion");
     const innerScan = scanElements(inner.documentElement, [
       [NS.dsig, "Signature"],
       [NS.assertion, "Assertion"],
@@ -340,11 +363,10 @@ function signatureFailure(
 /** IDs unique in the document: a second element with a signed element's ID is a wrapping attempt. */
 function checkUniqueId(doc: Document, id: string | null): void {
   let count = 0;
-  const visit = (e: Element) => {
-    for (const name of ["ID", "Id", "id"]) if (e.getAttribute(name) === id) count++;
-    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) visit(c as Element);
-  };
-  visit(doc.documentElement);
+  const root = doc.documentElement;
+  for (const e of [root, ...nodesUnder(root)])
+    if (e.nodeType === 1)
+      for (const name of ["ID", "Id", "id"]) if ((e as Element).getAttribute(name) === id) count++;
   if (!id || count !== 1)
     throw new SsoFailure(
       "SIGNATURE_INVALID",

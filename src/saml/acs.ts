@@ -1,5 +1,6 @@
 import { type CreatedSession, createSession } from "../access/sessions.js";
 import { isUniqueViolation } from "../db/errors.js";
+import { redirectTargetProblem } from "../http/redirect-target.js";
 import { ChangeSet, commitChanges } from "../directory/changes.js";
 import { issueCode } from "../oauth/codes.js";
 import { hashSecret, sameHash } from "../tenants/secrets.js";
@@ -22,13 +23,14 @@ import { loadTenantConnection } from "./login.js";
 import { consumeRequest, rememberAssertion, type SamlRequestRow } from "./request-store.js";
 import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
 import { CLOCK_SKEW_MS, spUrls } from "./sp.js";
+import { countRefusal, type RefusalContext, recordRefusal } from "./refusals.js";
 import { finishTest, recordTestFailure } from "./test-report.js";
 
 /** What the ACS endpoint does next. */
 export type AcsOutcome =
   | { kind: "redirect"; location: string; session: CreatedSession }
   | { kind: "test"; ok: boolean; message: string }
-  | { kind: "refused"; failure: SsoFailure; tenant?: Tenant };
+  | { kind: "refused"; failure: SsoFailure; tenant?: Tenant; trace?: string };
 
 /** The POSTed form. */
 export interface AcsForm {
@@ -116,7 +118,7 @@ async function verify(
   form: AcsForm,
   parsed: Parsed,
   nonce: string | undefined,
-  ctx: { request?: SamlRequestRow | null; facts?: RawFacts },
+  ctx: RefusalContext,
 ): Promise<VerifiedLogin> {
   const { tenant, conn } = loaded;
   const now = deps.now();
@@ -140,6 +142,8 @@ async function verify(
     now,
   };
   checkSignatures(inspected, expected);
+  // From here on what the assertion says was signed by the tenant's IdP.
+  ctx.verified = true;
   const verified = checkAssertion(inspected.assertion, facts, expected);
   const claims = claimsFrom(verified, conn.settings);
   return { tenant, conn, request, verified, claims, relayState: form.RelayState ?? null };
@@ -175,9 +179,10 @@ function landing(deps: SsoDeps, v: VerifiedLogin): string {
     isAllowedReturnUrl(v.relayState, deps.config.publicUrl, settings.returnUrls)
   )
     return absoluteReturnUrl(v.relayState, deps.config.publicUrl);
-  return (
-    settings.defaultReturnUrl ?? `${deps.config.publicUrl}/sso/${encodeURIComponent(v.tenant.slug)}/session`
-  );
+  // Saved before the https rule existed (javascript:, data:, public http): not followed.
+  if (settings.defaultReturnUrl && !redirectTargetProblem(settings.defaultReturnUrl))
+    return settings.defaultReturnUrl;
+  return `${deps.config.publicUrl}/sso/${encodeURIComponent(v.tenant.slug)}/session`;
 }
 
 /** The directory gate, the session (and OAuth code) and the event, in one transaction. */
@@ -236,25 +241,10 @@ async function finishLogin(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOutcome>
   });
 }
 
-async function recordRefusal(
-  deps: SsoDeps,
-  tenant: Tenant,
-  failure: SsoFailure,
-  ctx: { request?: SamlRequestRow | null; facts?: RawFacts },
-) {
-  const changes = new ChangeSet().add("sso.login_refused", {
-    reason: failure.code,
-    message: failure.message,
-    details: failure.details,
-    nameId: ctx.facts?.assertion?.nameId ?? null,
-    requestId: ctx.request?.id ?? null,
-  });
-  await deps.db.transaction((trx) => commitChanges(trx, tenant.id, changes, deps.now().toISOString()));
-}
-
 /**
  * POST /sso/{slug}/acs: verify strictly, then the directory gate decides. A test login writes a
- * report and logs no one in. Every refusal is an `sso.login_refused` event.
+ * report and logs no one in. Every refusal is recorded (refusals.ts): counted and traced, and an
+ * `sso.login_refused` event once a signature of the tenant's IdP verified.
  */
 export async function handleAcs(
   deps: SsoDeps,
@@ -269,11 +259,12 @@ export async function handleAcs(
   try {
     loaded = await loadTenantConnection(deps, slug, inResponseTo);
   } catch (err) {
-    if (err instanceof SsoFailure) return { kind: "refused", failure: err };
-    throw err;
+    if (!(err instanceof SsoFailure)) throw err;
+    countRefusal(deps, err);
+    return { kind: "refused", failure: err };
   }
   const { tenant, conn } = loaded;
-  const ctx: { request?: SamlRequestRow | null; facts?: RawFacts } = {};
+  const ctx: RefusalContext = { verified: false };
   try {
     const v = await verify(deps, loaded, form, parsed, nonce, ctx);
     if (v.request?.purpose === "test") return await finishTest(deps, v);
@@ -291,7 +282,7 @@ export async function handleAcs(
       await recordTestFailure(deps, tenant, conn, ctx.request, err);
       return { kind: "test", ok: false, message: err.message };
     }
-    await recordRefusal(deps, tenant, err, ctx);
-    return { kind: "refused", failure: err, tenant };
+    const trace = await recordRefusal(deps, tenant, err, ctx);
+    return { kind: "refused", failure: err, tenant, trace };
   }
 }

@@ -4,6 +4,7 @@ import * as oauth from "../oauth/use-cases.js";
 import * as connections from "./connections.js";
 import { inviteUser } from "./invitations.js";
 import { PRESETS } from "./presets.js";
+import { getTrace, getTraces } from "./refusals.js";
 
 /** Admin API for a tenant's SAML connection and its tests (under /admin/v1/tenants/{slug}/saml). */
 export function samlAdminRoutes(deps: Deps): Router {
@@ -35,6 +36,12 @@ export function samlAdminRoutes(deps: Deps): Router {
   });
   r.post("/tenants/:slug/saml/sp-keys/rotate", async (req, res) => {
     res.json(await connections.rotateSpKeys(deps, req.params.slug));
+  });
+  r.get("/tenants/:slug/sso-traces", async (req, res) => {
+    res.json(await getTraces(deps, req.params.slug, req.query));
+  });
+  r.get("/tenants/:slug/sso-traces/:ref", async (req, res) => {
+    res.json(await getTrace(deps, req.params.slug, req.params.ref));
   });
   r.post("/tenants/:slug/oauth-clients", async (req, res) => {
     res.status(201).json(await oauth.createClient(deps, req.params.slug, req.body));

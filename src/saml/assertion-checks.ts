@@ -1,6 +1,6 @@
 import { type Expected, type RawFacts, SsoFailure } from "./acs-checks.js";
 import { CLOCK_SKEW_MS } from "./sp.js";
-import { child, children, NS, textOf } from "./xml.js";
+import { child, children, NS, textContent, textOf } from "./xml.js";
 
 /**
  * Checks on the assertion whose signature verified (acs-checks.ts), read from the very element
@@ -71,7 +71,7 @@ function readAttributes(a: Element): Record<string, string | string[]> {
       const name = attr.getAttribute("Name");
       if (!name) continue;
       const list = values.get(name) ?? [];
-      for (const v of children(attr, NS.assertion, "AttributeValue")) list.push(v.textContent ?? "");
+      for (const v of children(attr, NS.assertion, "AttributeValue")) list.push(textContent(v));
       values.set(name, list);
     }
   return Object.fromEntries([...values].map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
@@ -138,6 +138,16 @@ export function checkAssertion(a: Element, facts: RawFacts, exp: Expected): Veri
   const nameId = nameIds.length === 1 ? textOf(nameIds[0]) : undefined;
   if (!id || !nameId) throw new SsoFailure("INVALID", "The assertion has no ID or not exactly one NameID.");
   const authn = child(a, NS.assertion, "AuthnStatement");
+  // What is stored from a verified assertion fits its column on both databases (the replay
+  // table's assertion id, a userName, the session's SessionIndex): refused rather than a
+  // PostgreSQL error. Real values are far shorter (ids ~40, NameIDs are e-mails or GUIDs).
+  const sessionIndex = authn?.getAttribute("SessionIndex") ?? "";
+  if (id.length > 256 || nameId.length > 512 || sessionIndex.length > 256)
+    throw new SsoFailure(
+      "INVALID",
+      "The assertion's ID, NameID or SessionIndex is longer than accepted (256, 512 and 256 characters).",
+      { idLength: id.length, nameIdLength: nameId.length, sessionIndexLength: sessionIndex.length },
+    );
   return {
     id,
     nameId,

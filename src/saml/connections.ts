@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { z } from "zod";
 import { AppError, conflict, notFound } from "../http/errors.js";
+import { redirectTargetUrl } from "../http/redirect-target.js";
 import { parseInput } from "../http/validate.js";
 import type { JobRegistry } from "../jobs/registry.js";
+import type { Metrics } from "../metrics.js";
 import { requireTenant } from "../tenants/use-cases.js";
 import type { Tenant } from "../tenants/store.js";
 import { describeCertificate, fieldError, validateCertificates } from "./certificates.js";
@@ -19,7 +21,8 @@ export interface SsoDeps {
   db: Knex;
   now: () => Date;
   jobs: JobRegistry;
-  config: { publicUrl: string; allowPrivateNetwork: boolean };
+  metrics: Pick<Metrics, "ssoRefusals">;
+  config: { publicUrl: string; allowPrivateNetwork: boolean; ssoMaxPendingLogins: number };
 }
 
 const url = z.string().trim().url("must be an absolute URL").max(2048);
@@ -50,8 +53,8 @@ export const putConnectionInput = z
     certificates: z.array(z.string()).min(1).max(10).optional(),
     provisioning: z.enum(["jit", "manual"]).optional(),
     allowIdpInitiated: z.boolean().optional(),
-    returnUrls: z.array(url).max(50).optional(),
-    defaultReturnUrl: url.nullable().optional(),
+    returnUrls: z.array(redirectTargetUrl).max(50).optional(),
+    defaultReturnUrl: redirectTargetUrl.nullable().optional(),
     attributeMapping: mapping.optional(),
     matching: z
       .object({ userName: z.boolean(), email: z.boolean(), idField: z.enum(["externalId", "id"]) })

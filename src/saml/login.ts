@@ -5,7 +5,11 @@ import { SsoFailure } from "./acs-checks.js";
 import type { SamlConnection } from "./connection-store.js";
 import { findTenantConnectionBySlug, findTest } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
+import { countRefusal } from "./refusals.js";
 import {
+  countPendingRequests,
+  deleteExpiredPending,
+  evictOldestPending,
   insertRequest,
   type OAuthParams,
   type RequestPurpose,
@@ -13,6 +17,8 @@ import {
 } from "./request-store.js";
 import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
 import { REQUEST_TTL_MS, samlFor, spUrls } from "./sp.js";
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * The tenant and connection for a public SSO endpoint, or a failure page; with `requestId`, the
@@ -23,12 +29,47 @@ export async function loadTenantConnection(
   slug: string,
   requestId: string | null = null,
 ): Promise<{ tenant: Tenant; conn: SamlConnection; request: SamlRequestRow | undefined }> {
-  const found = await findTenantConnectionBySlug(deps.db, slug, requestId);
+  // Slugs are lowercase letters, digits and dashes: anything else (a NUL byte, which PostgreSQL
+  // refuses in a query) names no workspace, without a query.
+  const found = SLUG.test(slug) ? await findTenantConnectionBySlug(deps.db, slug, requestId) : undefined;
   if (!found) throw new SsoFailure("UNKNOWN_TENANT", "This workspace does not exist.", {}, 404);
   const { tenant, conn, request } = found;
   if (!conn)
     throw new SsoFailure("NOT_CONFIGURED", `Single sign-on is not set up for ${tenant.name}.`, {}, 404);
   return { tenant, conn, request };
+}
+
+/** Pending requests one browser (one roster_sso_req cookie) keeps; starting another ends its oldest. */
+export const PENDING_PER_BROWSER = 10;
+
+/**
+ * Bound what anonymous GETs of the login (and OAuth authorize) endpoint can make Roster store:
+ * at most `ssoMaxPendingLogins` unconsumed requests per tenant (expired ones are purged when the
+ * bound is reached; if live ones still fill it, 503 TOO_MANY_PENDING_LOGINS) and at most
+ * PENDING_PER_BROWSER per browser cookie (the oldest gives way: several tabs work, a loop
+ * reusing one cookie cannot grow). Concurrent starts can pass the check together, so the bound
+ * holds up to the number of requests in flight.
+ */
+async function reservePendingSlot(deps: SsoDeps, tenant: Tenant, browserHash: string, now: Date) {
+  const cap = deps.config.ssoMaxPendingLogins;
+  const at = now.toISOString();
+  let pending = await countPendingRequests(deps.db, tenant.id, browserHash, at, cap);
+  if (pending.total >= cap) {
+    await deleteExpiredPending(deps.db, tenant.id, at);
+    pending = await countPendingRequests(deps.db, tenant.id, browserHash, at, cap);
+    if (pending.total >= cap) {
+      const failure = new SsoFailure(
+        "TOO_MANY_PENDING_LOGINS",
+        `Too many sign-ins to ${tenant.name} are in progress right now: try again in a few minutes.`,
+        { limit: cap },
+        503,
+      );
+      countRefusal(deps, failure);
+      throw failure;
+    }
+  }
+  if (pending.browser >= PENDING_PER_BROWSER)
+    await evictOldestPending(deps.db, tenant.id, browserHash, PENDING_PER_BROWSER - 1);
 }
 
 /** What starts a login. */
@@ -72,12 +113,15 @@ export async function startLogin(deps: SsoDeps, slug: string, start: LoginStart)
     returnTo = absoluteReturnUrl(start.returnTo, deps.config.publicUrl);
   }
   const now = deps.now();
+  const browserHash = hashSecret(start.browserNonce);
+  // Before anything is stored or signed: a refused start costs neither.
+  await reservePendingSlot(deps, tenant, browserHash, now);
   const cache: CacheProvider = {
     saveAsync: async (id, instant) => {
       const row: SamlRequestRow = {
         id,
         tenantId: tenant.id,
-        browserHash: hashSecret(start.browserNonce),
+        browserHash,
         purpose,
         issueInstant: instant,
         returnTo,

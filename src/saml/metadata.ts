@@ -1,5 +1,5 @@
 import { fieldError } from "./certificates.js";
-import { children, descendants, NS, parseXml, textOf, XmlRefused } from "./xml.js";
+import { children, descendants, METADATA_LIMITS, NS, parseXml, textOf, XmlRefused } from "./xml.js";
 
 /** What an IdP's metadata tells Roster. */
 export interface IdpMetadata {
@@ -19,7 +19,7 @@ const POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 export function parseIdpMetadata(xml: string, field = "metadataXml"): IdpMetadata {
   let doc: Document;
   try {
-    doc = parseXml(xml);
+    doc = parseXml(xml, METADATA_LIMITS);
   } catch (err) {
     throw fieldError(field, err instanceof XmlRefused ? err.message : "is not XML");
   }

@@ -111,10 +111,77 @@ export async function rememberAssertion(
   return Array.isArray(rows) && rows.length === 1;
 }
 
-/** Delete expired requests, replay entries and OAuth codes (daily housekeeping). */
+/**
+ * Pending (unconsumed) requests of a tenant, counted up to `cap` (the count stops there), and how
+ * many of those are this browser's and still live. One query over the partial index
+ * saml_requests_pending (migration 0010), which covers it.
+ */
+export async function countPendingRequests(
+  db: Db,
+  tenantId: string,
+  browserHash: string,
+  at: string,
+  cap: number,
+): Promise<{ total: number; browser: number }> {
+  const pending = db("saml_requests")
+    .where({ tenant_id: tenantId })
+    .whereNull("consumed_at")
+    .select("browser_hash", "expires_at")
+    .limit(cap)
+    .as("p");
+  const row: any = await db
+    .from(pending)
+    .select(
+      db.raw("count(*) as total"),
+      db.raw("coalesce(sum(case when browser_hash = ? and expires_at > ? then 1 else 0 end), 0) as browser", [
+        browserHash,
+        at,
+      ]),
+    )
+    .first();
+  return { total: Number(row?.total ?? 0), browser: Number(row?.browser ?? 0) };
+}
+
+/** Delete a tenant's requests that expired unused; returns rows deleted. */
+export async function deleteExpiredPending(db: Db, tenantId: string, at: string): Promise<number> {
+  return db("saml_requests")
+    .where({ tenant_id: tenantId })
+    .whereNull("consumed_at")
+    .where("expires_at", "<=", at)
+    .delete();
+}
+
+/** Keep only a browser's newest `keep` pending requests (older tabs' logins end: "start again"). */
+export async function evictOldestPending(
+  db: Db,
+  tenantId: string,
+  browserHash: string,
+  keep: number,
+): Promise<number> {
+  const newest = db("saml_requests")
+    .where({ tenant_id: tenantId, browser_hash: browserHash })
+    .whereNull("consumed_at")
+    .orderBy([
+      { column: "created_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ])
+    .limit(keep)
+    .select("id");
+  return db("saml_requests")
+    .where({ tenant_id: tenantId, browser_hash: browserHash })
+    .whereNull("consumed_at")
+    .whereNotIn("id", newest)
+    .delete();
+}
+
+/**
+ * Delete expired requests, replay entries and OAuth codes (daily job). Requests go as soon as
+ * they expire (the ACS refuses them the same way whether the row is there or not); replay
+ * entries and codes a day after.
+ */
 export async function purgeExpired(db: Db, at: string): Promise<void> {
   const dayAgo = new Date(new Date(at).getTime() - 86_400_000).toISOString();
-  await db("saml_requests").where("expires_at", "<", dayAgo).delete();
+  await db("saml_requests").where("expires_at", "<", at).delete();
   await db("saml_replay").where("expires_at", "<", dayAgo).delete();
   await db("oauth_codes").where("expires_at", "<", dayAgo).delete();
 }

@@ -1,3 +1,5 @@
+import { redirectTargetProblem } from "../http/redirect-target.js";
+
 /**
  * Where a browser may be sent after login: a same-origin relative path, or a URL on the
  * connection's allow-list (same origin, and the path equal to the entry's or under it when the
@@ -19,9 +21,11 @@ export function isAllowedReturnUrl(target: string, publicUrl: string, allowList:
   } catch {
     return false;
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") return false;
-  if (u.username || u.password) return false;
+  // The same rules as at save (https, loopback http, no credentials): entries saved before
+  // they existed are skipped, not trusted.
+  if (redirectTargetProblem(target)) return false;
   return allowList.some((entry) => {
+    if (redirectTargetProblem(entry)) return false;
     let e: URL;
     try {
       e = new URL(entry);

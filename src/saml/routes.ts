@@ -5,6 +5,7 @@ import type { Deps } from "../deps.js";
 import { oauthRoutes } from "../oauth/routes.js";
 import { handleAcs } from "./acs.js";
 import { SsoFailure } from "./acs-checks.js";
+import { truncate } from "./bounded.js";
 import { formBody, queryString, readCookie, setCookie } from "./http-util.js";
 import { loadTenantConnection, startLogin } from "./login.js";
 import { sendPage } from "./pages.js";
@@ -23,14 +24,16 @@ export function ssoRoutes(deps: Deps): Router {
   const r = Router();
   const secure = deps.config.publicUrl.startsWith("https:");
 
-  function failurePage(res: Response, slug: string, f: SsoFailure): void {
+  function failurePage(res: Response, slug: string, f: SsoFailure, trace?: string): void {
+    // Busy (too many sign-ins in progress): say when to come back.
+    if (f.status === 503) res.set("Retry-After", "60");
     sendPage(res, {
       status: f.status,
-      title: "Sign-in refused",
+      title: f.status === 503 ? "Sign-in busy" : "Sign-in refused",
       reason: f.message,
       link:
         f.status === 404 ? undefined : { href: `/sso/${encodeURIComponent(slug)}/login`, text: "Try again" },
-      reference: f.code,
+      reference: trace ? `${f.code} · trace ${trace}` : f.code,
     });
   }
 
@@ -99,8 +102,11 @@ export function ssoRoutes(deps: Deps): Router {
         title: outcome.ok ? "SAML test succeeded" : "SAML test failed",
         reason: `${outcome.message} The full report is in the admin console (GET …/saml/test/{id}). No one was signed in.`,
       });
-    req.log.info({ reason: outcome.failure.code, tenant: slug }, "SSO login refused");
-    failurePage(res, slug, outcome.failure);
+    req.log.info(
+      { reason: outcome.failure.code, tenant: truncate(slug, 64), trace: outcome.trace },
+      "SSO login refused",
+    );
+    failurePage(res, slug, outcome.failure, outcome.trace);
   });
 
   r.get("/sso/:slug/session", async (req, res) => {

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, type KeyObject, timingSafeEqual, verify } from "node:crypto";
 import { ExclusiveCanonicalization } from "xml-crypto";
-import { child, children, NS } from "./xml.js";
+import { child, children, NS, textContent } from "./xml.js";
 
 /**
  * XML-DSig verification of one enveloped signature, on the document Roster parsed once.
@@ -155,26 +155,31 @@ export function verifyEnvelopedSignature(
   const values = children(signature, NS.dsig, "SignatureValue");
   if (values.length !== 1) return refuse("UNSUPPORTED", "exactly one SignatureValue is required");
 
-  let content: string;
+  // SignedInfo first: it is small, and its signature fails for anything the IdP did not sign,
+  // so a forged response never costs the clone and canonicalization of the whole element.
   let signedInfo: Buffer;
   try {
-    content = canonical(target, prefixList(transforms[1]), signature);
     signedInfo = Buffer.from(canonical(info, prefixList(c14n[0])));
   } catch (err) {
     return refuse("UNSUPPORTED", `cannot be canonicalized: ${(err as Error).message.slice(0, 100)}`);
   }
-  if (!sameDigest(digestValues[0].textContent ?? "", createHash(digest).update(content).digest()))
-    return refuse("DIGEST", "the signed content was changed after signing");
-
-  const value = Buffer.from((values[0].textContent ?? "").replace(/\s+/g, ""), "base64");
-  for (const pem of certificates) {
+  const value = Buffer.from(textContent(values[0]).replace(/\s+/g, ""), "base64");
+  const signedBy = certificates.find((pem) => {
     const key = publicKey(pem);
-    if (key.asymmetricKeyType !== method.keyType) continue;
-    const ok =
-      method.keyType === "ec"
-        ? verify(method.hash, signedInfo, { key, dsaEncoding: "ieee-p1363" }, value)
-        : verify(method.hash, signedInfo, key, value);
-    if (ok) return { ok: true };
+    if (key.asymmetricKeyType !== method.keyType) return false;
+    return method.keyType === "ec"
+      ? verify(method.hash, signedInfo, { key, dsaEncoding: "ieee-p1363" }, value)
+      : verify(method.hash, signedInfo, key, value);
+  });
+  if (!signedBy) return refuse("KEY", "not signed by a configured certificate");
+
+  let content: string;
+  try {
+    content = canonical(target, prefixList(transforms[1]), signature);
+  } catch (err) {
+    return refuse("UNSUPPORTED", `cannot be canonicalized: ${(err as Error).message.slice(0, 100)}`);
   }
-  return refuse("KEY", "not signed by a configured certificate");
+  if (!sameDigest(textContent(digestValues[0]), createHash(digest).update(content).digest()))
+    return refuse("DIGEST", "the signed content was changed after signing");
+  return { ok: true };
 }

@@ -1,5 +1,6 @@
 import type { Tenant } from "../tenants/store.js";
 import type { SsoFailure } from "./acs-checks.js";
+import { boundedDetails, truncate } from "./bounded.js";
 import type { AcsOutcome, VerifiedLogin } from "./acs.js";
 import { consumeOnce } from "./acs.js";
 import type { SamlConnection } from "./connection-store.js";
@@ -55,11 +56,12 @@ export async function recordTestFailure(
   failure: SsoFailure,
 ): Promise<void> {
   const urls = spUrls(deps.config.publicUrl, tenant.slug);
+  // The response may be anyone's until a signature verified: its strings are bounded here too.
   const report = {
     outcome: "failure",
     code: failure.code,
-    message: failure.message,
-    ...failure.details,
+    message: truncate(failure.message, 1000),
+    ...boundedDetails(failure.details),
     hint: hintFor(failure.code, failure.details, urls.acsUrl, urls.entityId),
   };
   await completeTest(deps.db, tenant.id, request.testId!, "failed", report, deps.now().toISOString());

@@ -50,8 +50,21 @@ for (const backend of backends()) {
       );
       assert.ok(res.text.includes(`Reference: ${code}`), `expected ${code} in ${res.text}`);
       assert.ok(!/SAMLResponse|&lt;saml|<saml|PHNhbWw/.test(res.text), "never shows raw SAML");
-      const refused = await eventsOf(ctx, t.tenantId, "sso.login_refused");
-      assert.equal(refused.at(-1)?.reason, code);
+      // Every refusal is traced; only one after a signature verified is an event (issue 14 item 2).
+      const trace = await ctx.deps
+        .db("sso_traces")
+        .where({ tenant_id: t.tenantId })
+        .orderBy("seq", "desc")
+        .first();
+      assert.equal(trace?.reason, code);
+      assert.ok(res.text.includes(`trace ${trace.ref}`), "the page shows the trace reference");
+      const events = (await eventsOf(ctx, t.tenantId, "sso.login_refused")).filter(
+        (e) => e.trace === trace.ref,
+      );
+      assert.deepEqual(
+        events.map((e) => e.reason),
+        trace.verified ? [code] : [],
+      );
     }
 
     it("unsigned", async () => {

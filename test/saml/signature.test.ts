@@ -17,7 +17,7 @@ import {
 } from "../../src/saml/acs-checks.js";
 import { verifyEnvelopedSignature } from "../../src/saml/signature.js";
 import { generateKeyAndCertificate } from "../../src/saml/x509.js";
-import { child, NS, parseXml } from "../../src/saml/xml.js";
+import { child, NS, parseXml, RESPONSE_LIMITS } from "../../src/saml/xml.js";
 import { encode, nodeSamlValidator, type ResponseOptions, TestIdp } from "../helpers/test-idp.js";
 
 const ACS = "https://roster.test/sso/acme/acs";
@@ -186,7 +186,7 @@ describe("SAML signature verification (Roster's, with node-saml as the oracle)",
     const other = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const pem = (k: typeof ec.publicKey) => k.export({ type: "spki", format: "pem" }).toString();
     // Sign with RSA through xml-crypto, then re-sign SignedInfo with ECDSA by hand.
-    const doc = parseXml(idp.sign(idp.assertionXml(opts()), "Assertion"));
+    const doc = parseXml(idp.sign(idp.assertionXml(opts()), "Assertion"), RESPONSE_LIMITS);
     const assertion = doc.documentElement;
     const signature = child(assertion, NS.dsig, "Signature")!;
     const info = child(signature, NS.dsig, "SignedInfo")!;
