@@ -1,12 +1,20 @@
 import v8 from "node:v8";
 import { ConfigError, type Config, loadConfig } from "./config.js";
+import { KeyFileError, keyFileNotice, loadKeyring } from "./secrets/key-file.js";
 
-/** Entry points' config loading: print every problem and exit 1 before anything starts. */
+/**
+ * Entry points' config loading: print every problem and exit 1 before anything starts. Without
+ * ROSTER_ENCRYPTION_KEY on SQLite, the first process to start generates the key file and says
+ * once where it is; an unreadable or invalid key file stops the process here.
+ */
 export function loadConfigOrExit(): Config {
   try {
-    return loadConfig(process.env);
+    const config = loadConfig(process.env);
+    const { keyring, createdFile } = loadKeyring(config.encryption);
+    if (createdFile) process.stderr.write(keyFileNotice(createdFile, keyring.current.key));
+    return config;
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof KeyFileError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }

@@ -3,6 +3,13 @@ import { loadConfigOrExit } from "./boot.js";
 import { migrateLatest } from "./db/knex.js";
 import { createDeps, type Deps } from "./deps.js";
 import { AppError } from "./http/errors.js";
+import { generateEncryptionKey, keyIdOf, keyText, SecretDecryptionError } from "./secrets/cipher.js";
+import {
+  prepareStoredSecrets,
+  rotateEncryptionKey,
+  type RotationResult,
+  UnknownKeyError,
+} from "./secrets/reseal.js";
 import { createAdminKey, listAdminKeys, revokeAdminKey } from "./tenants/admin-keys.js";
 import * as tenants from "./tenants/use-cases.js";
 
@@ -14,10 +21,12 @@ async function withDeps(
   const deps = createDeps(loadConfigOrExit(), { role: "cli" });
   try {
     await migrateLatest(deps.db);
+    await prepareStoredSecrets(deps);
     const { data, text } = await fn(deps);
     process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
+    if (!(err instanceof AppError || err instanceof UnknownKeyError || err instanceof SecretDecryptionError))
+      throw err;
     process.stderr.write(
       json
         ? `${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`
@@ -164,6 +173,37 @@ program
       return { data: { id, revoked: true }, text: `revoked admin key ${id}` };
     }),
   );
+
+program
+  .command("secrets:generate-key")
+  .description("print a new encryption key (for ROSTER_ENCRYPTION_KEY or ROSTER_ENCRYPTION_KEY_NEW)")
+  .action(() => {
+    const key = generateEncryptionKey();
+    process.stdout.write(
+      json() ? `${JSON.stringify({ key: keyText(key), keyId: keyIdOf(key) })}\n` : `${keyText(key)}\n`,
+    );
+  });
+
+program
+  .command("secrets:rotate-key")
+  .description(
+    "re-encrypt every stored secret under a new key: ROSTER_ENCRYPTION_KEY_NEW, else (key file) a generated one, else the current ROSTER_ENCRYPTION_KEY",
+  )
+  .action(() =>
+    withDeps(json(), async (deps) => {
+      const r = await rotateEncryptionKey(deps);
+      return { data: r, text: rotationText(r) };
+    }),
+  );
+
+function rotationText(r: RotationResult): string {
+  const done = `re-encrypted ${r.reencrypted} of ${r.total} stored secrets: all are now under key ${r.keyId}`;
+  if (r.source === "generated")
+    return `${done}\nthe new key replaced the old one in ${r.keyFile}: back this file up again (the old copy decrypts nothing now), then restart Roster`;
+  if (r.source === "ROSTER_ENCRYPTION_KEY_NEW")
+    return `${done}\nnow set ROSTER_ENCRYPTION_KEY to this new key on every process (and the old one as ROSTER_ENCRYPTION_KEY_PREVIOUS until all have restarted), then remove ROSTER_ENCRYPTION_KEY_NEW`;
+  return `${done}\nno secret is left under another key: ROSTER_ENCRYPTION_KEY_PREVIOUS can be removed`;
+}
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);

@@ -1,4 +1,6 @@
+import path from "node:path";
 import { z } from "zod";
+import { parseKeyText } from "./secrets/cipher.js";
 
 /** Boolean env var: "true"/"1"/"yes" or "false"/"0"/"no", any case. */
 const envBool = z
@@ -83,7 +85,46 @@ export const CONFIG_VARIABLES = {
       "API processes `npm start` runs on one port (node cluster). More helps CPU-bound work on PostgreSQL; SQLite writes serialize anyway",
     default: "1",
   },
+  ROSTER_ENCRYPTION_KEY: {
+    description:
+      "Key encrypting the secrets stored in the database (32 random bytes, base64 or hex). Unset with SQLite: generated on first start into encryption.key next to the database file. Required with PostgreSQL",
+    secret: true,
+  },
+  ROSTER_ENCRYPTION_KEY_PREVIOUS: {
+    description:
+      "Older keys (comma-separated) still accepted for decryption during a key rotation; new values are encrypted with ROSTER_ENCRYPTION_KEY",
+    secret: true,
+  },
+  ROSTER_ENCRYPTION_KEY_NEW: {
+    description: "Read only by `npm run cli -- secrets:rotate-key`: the key to re-encrypt every secret with",
+    secret: true,
+  },
 } as const;
+
+const KEY_FORMAT =
+  "must be 32 random bytes, base64 or hex (make one with `npm run cli -- secrets:generate-key` or `openssl rand -base64 32`)";
+
+/** An encryption key variable: parsed to its 32 bytes; the value is never echoed in an error. */
+const encryptionKey = z.string().transform((v, ctx) => {
+  const key = parseKeyText(v);
+  if (!key) {
+    ctx.addIssue({ code: "custom", message: KEY_FORMAT });
+    return z.NEVER;
+  }
+  return key;
+});
+
+const encryptionKeyList = z.string().transform((v, ctx) => {
+  const keys = v
+    .split(",")
+    .filter((k) => k.trim() !== "")
+    .map(parseKeyText);
+  if (keys.some((k) => k === undefined)) {
+    ctx.addIssue({ code: "custom", message: `each comma-separated key ${KEY_FORMAT}` });
+    return z.NEVER;
+  }
+  return keys as Buffer[];
+});
 
 const schema = z
   .object({
@@ -118,6 +159,9 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (at most 64)")
       .optional(),
+    ROSTER_ENCRYPTION_KEY: encryptionKey.optional(),
+    ROSTER_ENCRYPTION_KEY_PREVIOUS: encryptionKeyList.optional(),
+    ROSTER_ENCRYPTION_KEY_NEW: encryptionKey.optional(),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -134,7 +178,39 @@ const schema = z
     retentionDays: env.ROSTER_RETENTION_DAYS,
     ssoMaxPendingLogins: env.ROSTER_SSO_MAX_PENDING_LOGINS,
     queuePrefix: env.ROSTER_QUEUE_PREFIX,
+    encryption: encryptionConfig(env),
   }));
+
+/** Where the encryption keys come from (see secrets/key-file.ts). */
+export interface EncryptionConfig {
+  /** ROSTER_ENCRYPTION_KEY. */
+  key?: Buffer;
+  /** ROSTER_ENCRYPTION_KEY_PREVIOUS: decryption only. */
+  previous: Buffer[];
+  /** ROSTER_ENCRYPTION_KEY_NEW: the target of `secrets:rotate-key`. */
+  next?: Buffer;
+  /** Without ROSTER_ENCRYPTION_KEY on an SQLite file: the key file next to it. */
+  keyFile?: string;
+}
+
+function encryptionConfig(env: {
+  DATABASE_URL: string;
+  ROSTER_ENCRYPTION_KEY?: Buffer;
+  ROSTER_ENCRYPTION_KEY_PREVIOUS?: Buffer[];
+  ROSTER_ENCRYPTION_KEY_NEW?: Buffer;
+}): EncryptionConfig {
+  const sqliteFile = env.DATABASE_URL.startsWith("sqlite:") ? env.DATABASE_URL.slice("sqlite:".length) : "";
+  const onDisk = sqliteFile !== "" && sqliteFile !== ":memory:";
+  return {
+    key: env.ROSTER_ENCRYPTION_KEY,
+    previous: env.ROSTER_ENCRYPTION_KEY_PREVIOUS ?? [],
+    next: env.ROSTER_ENCRYPTION_KEY_NEW,
+    keyFile:
+      !env.ROSTER_ENCRYPTION_KEY && onDisk
+        ? path.join(path.dirname(sqliteFile), "encryption.key")
+        : undefined,
+  };
+}
 
 /** Where the data lives: an SQLite file or a PostgreSQL URL. */
 export type DatabaseConfig =
@@ -165,8 +241,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .filter(([, v]) => v !== undefined),
   );
   const parsed = schema.safeParse(known);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  // Every API process and worker must decrypt with the same key; a key file generated on one
+  // machine would not exist on the others (each would make its own and read nothing back).
+  if (/^\s*postgres/.test(known.DATABASE_URL ?? "") && !known.ROSTER_ENCRYPTION_KEY)
+    problems.push(
+      "ROSTER_ENCRYPTION_KEY: is required with PostgreSQL: every API process and worker must share one key " +
+        "(a generated key file would exist on one machine only). Make one with `npm run cli -- secrets:generate-key` " +
+        "or `openssl rand -base64 32`, keep it in your secret store, and set it on every process",
+    );
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed.data);
 }

@@ -13,6 +13,8 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
 import { registerSsoJobs } from "./saml/jobs.js";
 import { registerHousekeeping } from "./jobs/housekeeping.js";
+import { loadKeyring } from "./secrets/key-file.js";
+import { attachKeyring } from "./secrets/sealed.js";
 import { hashSecret } from "./tenants/secrets.js";
 
 /** Everything the app, the workers and the CLI share: the one composition root. */
@@ -48,6 +50,8 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const role = opts.role ?? "api";
   const logger = opts.logger ?? createLogger(config.logLevel);
   const db = createDb(config.database, opts.db);
+  // Store functions encrypt and decrypt secrets with the keyring of the handle they are given.
+  attachKeyring(db, loadKeyring(config.encryption).keyring);
   const metrics = createMetrics();
   const now = opts.now ?? (() => new Date());
   const jobs = new JobRegistry();

@@ -7,6 +7,7 @@ import { migrateLatest } from "./db/knex.js";
 import { scheduleHousekeeping } from "./jobs/housekeeping.js";
 import { createDeps, type Deps } from "./deps.js";
 import { createLogger } from "./logger.js";
+import { prepareStoredSecrets } from "./secrets/reseal.js";
 import { bootstrapAdminKey } from "./tenants/admin-keys.js";
 
 function printBootstrapToken(token: string): void {
@@ -34,6 +35,7 @@ async function prepare(config: Config): Promise<void> {
   try {
     const applied = await migrateLatest(deps.db);
     if (applied.length) deps.logger.info({ migrations: applied }, "migrations applied");
+    await prepareStoredSecrets(deps);
     const token = await bootstrapAdminKey(deps.db, !!config.adminToken, deps.now());
     if (token) printBootstrapToken(token);
   } finally {

@@ -2,12 +2,14 @@ import { keepHeapCompact, loadConfigOrExit } from "./boot.js";
 import { migrateLatest } from "./db/knex.js";
 import { scheduleHousekeeping } from "./jobs/housekeeping.js";
 import { createDeps } from "./deps.js";
+import { prepareStoredSecrets } from "./secrets/reseal.js";
 
 async function main(): Promise<void> {
   keepHeapCompact();
   const config = loadConfigOrExit();
   const deps = createDeps(config, { role: "worker" });
   await migrateLatest(deps.db);
+  await prepareStoredSecrets(deps);
   await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
   await deps.driver.start();
   deps.logger.info({ driver: deps.driver.kind, database: config.database.client }, "roster worker started");

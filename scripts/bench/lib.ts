@@ -1,5 +1,6 @@
 /** Benchmark plumbing: start a real Roster process, drive it over keep-alive HTTP, read /proc. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -8,6 +9,8 @@ import knex, { type Knex } from "knex";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const ADMIN = "bench-admin-token-0123456789abcdefghijklmnopqrstuv";
+/** The encryption key of every process a bench starts (PostgreSQL requires one; all must share it). */
+export const ENCRYPTION_KEY = randomBytes(32).toString("base64");
 
 /** A running server under test. */
 export interface Server {
@@ -64,6 +67,7 @@ export async function startServer(
         HOME: process.env.HOME,
         PORT: String(port),
         ROSTER_ADMIN_TOKEN: ADMIN,
+        ROSTER_ENCRYPTION_KEY: ENCRYPTION_KEY,
         ROSTER_QUEUE_PREFIX: QUEUE_PREFIX,
         LOG_LEVEL: "warn",
         ...env,
@@ -290,6 +294,7 @@ export function startWorkers(env: Record<string, string>): ChildProcess[] {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
+          ROSTER_ENCRYPTION_KEY: ENCRYPTION_KEY,
           ROSTER_QUEUE_PREFIX: QUEUE_PREFIX,
           LOG_LEVEL: "warn",
           ...env,

@@ -12,6 +12,7 @@ import { createMapping } from "../../src/roles/use-cases.js";
 import { createTenant } from "../../src/tenants/use-cases.js";
 import {
   dropBenchQueues,
+  ENCRYPTION_KEY,
   fmt,
   freshDatabase,
   Latencies,
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
   );
   const config = loadConfig({
     DATABASE_URL: db.url,
+    ROSTER_ENCRYPTION_KEY: ENCRYPTION_KEY,
     LOG_LEVEL: "warn",
     ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",
     ...(redis ? { REDIS_URL: redis, ROSTER_JOBS: "off", ROSTER_QUEUE_PREFIX: QUEUE_PREFIX } : {}),

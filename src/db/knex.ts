@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import knex, { type Knex } from "knex";
 import type { DatabaseConfig } from "../config.js";
@@ -15,12 +15,14 @@ export interface DbOptions {
 /** Build the knex instance for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL. */
 export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex {
   if (config.client === "sqlite") {
-    if (config.filename !== ":memory:")
-      mkdirSync(path.dirname(path.resolve(config.filename)), { recursive: true });
+    if (config.filename !== ":memory:") ownerOnly(config.filename);
     return knex({
       client: config.driver,
       connection: { filename: config.filename },
       useNullAsDefault: true,
+      // knex writes a failed statement's bound values into its error message by default; that
+      // message is logged and kept in jobs.last_error, so secrets and personal data would be too.
+      compileSqlOnError: false,
       pool: { min: 1, max: 1, afterCreate: config.driver === "sqlite3" ? setupSqlite3 : setupBetterSqlite3 },
     });
   }
@@ -29,7 +31,28 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
     connection: { connectionString: config.url },
     searchPath: options.searchPath ? [options.searchPath] : undefined,
     pool: { min: 0, max: 10 },
+    compileSqlOnError: false, // as above: no bound values in error messages
   });
+}
+
+/**
+ * The database holds secrets (encrypted, but with hashes, personal data and the tenants'
+ * directories in clear): the folder is created 0700 and the file 0600 before SQLite opens it.
+ * SQLite creates the -wal and -shm files with the database file's mode (unix VFS,
+ * findCreateFileMode), so they are 0600 too; files of an older start are made 0600. A folder
+ * that exists is left as it is (it may be /tmp or shared with other files). A file that cannot be
+ * created or changed here is left for SQLite to report when it opens it.
+ */
+function ownerOnly(filename: string): void {
+  mkdirSync(path.dirname(path.resolve(filename)), { recursive: true, mode: 0o700 });
+  try {
+    if (!existsSync(filename)) closeSync(openSync(filename, "wx", 0o600));
+  } catch {}
+  for (const f of [filename, `${filename}-wal`, `${filename}-shm`, `${filename}-journal`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {}
+  }
 }
 
 type Done = (err: Error | null, conn: any) => void;

@@ -8,7 +8,7 @@ import {
   type PlannedDelivery,
   type StoredEvent,
 } from "./store.js";
-import { insertDeliveries, listActiveWebhooks, type Webhook } from "./webhooks-store.js";
+import { insertDeliveries, listActiveWebhooks, type WebhookSubscription } from "./webhooks-store.js";
 
 /** Payload of the deliver-webhook job: one endpoint's stream. */
 export interface DeliverPayload {
@@ -35,7 +35,7 @@ export function subscribes(patterns: string[], type: string): boolean {
 
 /** Which endpoints get which events of a batch, and the stream jobs that send them. */
 export function planDeliveries(
-  hooks: Webhook[],
+  hooks: WebhookSubscription[],
   events: NewEvent[],
 ): { deliveries: PlannedDelivery[]; streams: DeliverPayload[] } {
   const deliveries: PlannedDelivery[] = [];

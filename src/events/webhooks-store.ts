@@ -1,7 +1,8 @@
 import type { Db } from "../db/knex.js";
 import { parseJson, toBool, toIso } from "../db/rows.js";
+import { openNullable, openValue, sealNullable, sealValue } from "../secrets/sealed.js";
 
-/** A webhook endpoint (secrets kept: HMAC needs them). */
+/** A webhook endpoint (secrets kept, encrypted at rest: HMAC needs them). */
 export interface Webhook {
   id: string;
   tenantId: string;
@@ -41,18 +42,34 @@ export interface DeliveryAttempt {
   durationMs: number;
 }
 
-const rowToWebhook = (r: any): Webhook => ({
-  id: r.id,
-  tenantId: r.tenant_id,
-  url: r.url,
-  events: parseJson(r.events, []),
-  active: toBool(r.active),
-  secret: r.secret,
-  previousSecret: r.previous_secret ?? null,
-  previousExpiresAt: toIso(r.previous_expires_at),
-  createdAt: toIso(r.created_at)!,
-  updatedAt: toIso(r.updated_at)!,
-});
+/** Which endpoints subscribe to what (all that planning deliveries needs: nothing is decrypted). */
+export type WebhookSubscription = Pick<Webhook, "id" | "events">;
+
+function rowToWebhook(db: Db, r: any): Webhook {
+  const row = [r.tenant_id, r.id];
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    url: openValue(db, "webhooks.url", row, r.url),
+    events: parseJson(r.events, []),
+    active: toBool(r.active),
+    secret: openValue(db, "webhooks.secret", row, r.secret),
+    previousSecret: openNullable(db, "webhooks.previous_secret", row, r.previous_secret),
+    previousExpiresAt: toIso(r.previous_expires_at),
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+  };
+}
+
+/** The url and secrets as stored: encrypted for this row. */
+function sealedColumns(db: Db, w: Webhook) {
+  const row = [w.tenantId, w.id];
+  return {
+    url: sealValue(db, "webhooks.url", row, w.url),
+    secret: sealValue(db, "webhooks.secret", row, w.secret),
+    previous_secret: sealNullable(db, "webhooks.previous_secret", row, w.previousSecret),
+  };
+}
 
 const rowToDelivery = (r: any): Delivery => ({
   id: Number(r.id),
@@ -75,10 +92,9 @@ export async function insertWebhook(db: Db, w: Webhook): Promise<void> {
   await db("webhooks").insert({
     id: w.id,
     tenant_id: w.tenantId,
-    url: w.url,
+    ...sealedColumns(db, w),
     events: JSON.stringify(w.events),
     active: w.active,
-    secret: w.secret,
     created_at: w.createdAt,
     updated_at: w.updatedAt,
   });
@@ -89,11 +105,9 @@ export async function updateWebhookRow(db: Db, w: Webhook): Promise<void> {
   await db("webhooks")
     .where({ tenant_id: w.tenantId, id: w.id })
     .update({
-      url: w.url,
+      ...sealedColumns(db, w),
       events: JSON.stringify(w.events),
       active: w.active,
-      secret: w.secret,
-      previous_secret: w.previousSecret,
       previous_expires_at: w.previousExpiresAt,
       updated_at: w.updatedAt,
     });
@@ -101,20 +115,22 @@ export async function updateWebhookRow(db: Db, w: Webhook): Promise<void> {
 
 /** A tenant's endpoints, oldest first. */
 export async function listWebhooks(db: Db, tenantId: string): Promise<Webhook[]> {
-  return (await db("webhooks").where({ tenant_id: tenantId }).orderBy(["created_at", "id"])).map(
-    rowToWebhook,
+  return (await db("webhooks").where({ tenant_id: tenantId }).orderBy(["created_at", "id"])).map((r) =>
+    rowToWebhook(db, r),
   );
 }
 
-/** Active endpoints of a tenant (read on every commit that records events). */
-export async function listActiveWebhooks(db: Db, tenantId: string): Promise<Webhook[]> {
-  return (await db("webhooks").where({ tenant_id: tenantId, active: true })).map(rowToWebhook);
+/** Active endpoints of a tenant and their event patterns (read on every commit that records events). */
+export async function listActiveWebhooks(db: Db, tenantId: string): Promise<WebhookSubscription[]> {
+  return (await db("webhooks").where({ tenant_id: tenantId, active: true }).select("id", "events")).map(
+    (r: any) => ({ id: r.id, events: parseJson(r.events, []) }),
+  );
 }
 
 /** One endpoint, or undefined. */
 export async function findWebhook(db: Db, tenantId: string, id: string): Promise<Webhook | undefined> {
   const row = await db("webhooks").where({ tenant_id: tenantId, id }).first();
-  return row ? rowToWebhook(row) : undefined;
+  return row ? rowToWebhook(db, row) : undefined;
 }
 
 /** An endpoint with its tenant's slug (what a delivery needs), or undefined. */
@@ -128,7 +144,7 @@ export async function findWebhookForDelivery(
     .select("w.*", "t.slug as tenant_slug")
     .where({ "w.tenant_id": tenantId, "w.id": id })
     .first();
-  return row ? { hook: rowToWebhook(row), slug: row.tenant_slug } : undefined;
+  return row ? { hook: rowToWebhook(db, row), slug: row.tenant_slug } : undefined;
 }
 
 /** Delete an endpoint (its deliveries cascade); returns rows deleted. */

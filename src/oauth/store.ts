@@ -1,5 +1,6 @@
 import type { Db } from "../db/knex.js";
 import { parseJson, toIso } from "../db/rows.js";
+import { openValue, sealValue } from "../secrets/sealed.js";
 
 /** An OAuth client (an application behind Roster) of one tenant. */
 export interface OAuthClient {
@@ -174,7 +175,7 @@ export async function revokeTokensOfCode(db: Db, codeHash: string, at: string): 
     .update({ revoked_at: at, revoked_reason: "code_reused" });
 }
 
-/** A signing key row. */
+/** A signing key row (the private JWK is encrypted at rest). */
 export interface SigningKeyRow {
   kid: string;
   alg: string;
@@ -189,7 +190,7 @@ export async function listSigningKeys(db: Db): Promise<SigningKeyRow[]> {
   return rows.map((r: any) => ({
     kid: r.kid,
     alg: r.alg,
-    privateJwk: r.private_jwk,
+    privateJwk: openValue(db, "signing_keys.private_jwk", [r.kid], r.private_jwk),
     publicJwk: r.public_jwk,
     createdAt: toIso(r.created_at)!,
   }));
@@ -200,7 +201,7 @@ export async function insertSigningKey(db: Db, k: SigningKeyRow): Promise<void> 
   await db("signing_keys").insert({
     kid: k.kid,
     alg: k.alg,
-    private_jwk: k.privateJwk,
+    private_jwk: sealValue(db, "signing_keys.private_jwk", [k.kid], k.privateJwk),
     public_jwk: k.publicJwk,
     created_at: k.createdAt,
   });

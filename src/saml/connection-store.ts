@@ -1,5 +1,6 @@
 import type { Db } from "../db/knex.js";
 import { parseJson, toIso } from "../db/rows.js";
+import { openValue, sealValue } from "../secrets/sealed.js";
 import { rowToTenant, type Tenant } from "../tenants/store.js";
 import type { AttributeMapping } from "./presets.js";
 import { REQUEST_COLUMNS, rowToRequest, type SamlRequestRow } from "./request-store.js";
@@ -20,7 +21,7 @@ export interface SamlSettings {
   sessionHours: number;
 }
 
-/** Roster's SP key pairs for one tenant. */
+/** Roster's SP key pairs for one tenant (the private keys are encrypted at rest). */
 export interface SpKeys {
   signingKey: string;
   signingCert: string;
@@ -49,7 +50,8 @@ export interface SamlConnection {
   updatedAt: string;
 }
 
-function rowToConnection(r: any): SamlConnection {
+function rowToConnection(db: Db, r: any): SamlConnection {
+  const row = [r.tenant_id, r.id];
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -61,9 +63,9 @@ function rowToConnection(r: any): SamlConnection {
     certificates: parseJson(r.certificates, []),
     settings: parseJson(r.settings, {} as SamlSettings),
     sp: {
-      signingKey: r.sp_signing_key,
+      signingKey: openValue(db, "saml_connections.sp_signing_key", row, r.sp_signing_key),
       signingCert: r.sp_signing_cert,
-      encryptionKey: r.sp_encryption_key,
+      encryptionKey: openValue(db, "saml_connections.sp_encryption_key", row, r.sp_encryption_key),
       encryptionCert: r.sp_encryption_cert,
     },
     configVersion: Number(r.config_version),
@@ -77,7 +79,8 @@ function rowToConnection(r: any): SamlConnection {
   };
 }
 
-function connectionColumns(c: SamlConnection) {
+function connectionColumns(db: Db, c: SamlConnection) {
+  const row = [c.tenantId, c.id];
   return {
     state: c.state,
     preset: c.preset,
@@ -86,9 +89,9 @@ function connectionColumns(c: SamlConnection) {
     metadata_url: c.metadataUrl,
     certificates: JSON.stringify(c.certificates),
     settings: JSON.stringify(c.settings),
-    sp_signing_key: c.sp.signingKey,
+    sp_signing_key: sealValue(db, "saml_connections.sp_signing_key", row, c.sp.signingKey),
     sp_signing_cert: c.sp.signingCert,
-    sp_encryption_key: c.sp.encryptionKey,
+    sp_encryption_key: sealValue(db, "saml_connections.sp_encryption_key", row, c.sp.encryptionKey),
     sp_encryption_cert: c.sp.encryptionCert,
     config_version: c.configVersion,
     tested_version: c.testedVersion,
@@ -130,7 +133,7 @@ export async function findTenantConnectionBySlug(
     Object.fromEntries(columns.map((c) => [c, row[`${prefix}${c}`]]));
   return {
     tenant: rowToTenant(pick("t_", TENANT_COLUMNS)),
-    conn: row.id ? rowToConnection(row) : undefined,
+    conn: row.id ? rowToConnection(db, row) : undefined,
     request: row.r_id ? rowToRequest(pick("r_", REQUEST_COLUMNS)) : undefined,
   };
 }
@@ -138,7 +141,7 @@ export async function findTenantConnectionBySlug(
 /** The tenant's connection, or undefined. */
 export async function findConnection(db: Db, tenantId: string): Promise<SamlConnection | undefined> {
   const row = await db("saml_connections").where({ tenant_id: tenantId }).first();
-  return row ? rowToConnection(row) : undefined;
+  return row ? rowToConnection(db, row) : undefined;
 }
 
 /** Insert a connection row. */
@@ -147,13 +150,13 @@ export async function insertConnection(db: Db, c: SamlConnection): Promise<void>
     id: c.id,
     tenant_id: c.tenantId,
     created_at: c.createdAt,
-    ...connectionColumns(c),
+    ...connectionColumns(db, c),
   });
 }
 
 /** Write a connection's new state. */
 export async function updateConnection(db: Db, c: SamlConnection): Promise<void> {
-  await db("saml_connections").where({ tenant_id: c.tenantId, id: c.id }).update(connectionColumns(c));
+  await db("saml_connections").where({ tenant_id: c.tenantId, id: c.id }).update(connectionColumns(db, c));
 }
 
 /** Delete the tenant's connection; returns rows deleted. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 
 /** A request the receiver got, and what it answered. */
 export interface Received {
+  path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
   event: { id: string; type: string; tenant: string; createdAt: string; data: Record<string, any> };
@@ -18,7 +19,13 @@ export async function startReceiver() {
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString();
-      received.push({ headers: req.headers, body, event: JSON.parse(body), status: state.status });
+      received.push({
+        path: req.url ?? "",
+        headers: req.headers,
+        body,
+        event: JSON.parse(body),
+        status: state.status,
+      });
       res.writeHead(state.status).end();
     });
   });

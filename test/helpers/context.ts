@@ -12,6 +12,7 @@ import { loadConfig } from "../../src/config.js";
 import { migrateLatest } from "../../src/db/knex.js";
 import { createDeps, type Deps, type ProcessRole } from "../../src/deps.js";
 import { REDACT_PATHS } from "../../src/logger.js";
+import { prepareStoredSecrets } from "../../src/secrets/reseal.js";
 
 /** A database the suites run on: SQLite always, PostgreSQL when ROSTER_TEST_PG is set. */
 export interface Backend {
@@ -48,6 +49,15 @@ export interface TestContext {
   adminToken: string;
   logs: string[];
   clock: TestClock;
+  /** Redis key prefix of this context's BullMQ queues. */
+  queuePrefix: string;
+  /** DATABASE_URL of this context's database for another process (PostgreSQL: its schema included). */
+  processDatabaseUrl: string;
+  /**
+   * Another composition of the same database, as a restarted process would build it, with these
+   * variables changed (an encryption key, say); not migrated. The caller closes it.
+   */
+  reopen(env?: Record<string, string>, role?: ProcessRole): Deps;
   close(): Promise<void>;
 }
 
@@ -87,15 +97,18 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
   }
   const redisUrl = opts.redis ? testRedisUrl() : undefined;
   if (opts.redis && !redisUrl) throw new Error("this suite needs ROSTER_TEST_REDIS");
-  const config = loadConfig({
+  const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     ROSTER_ADMIN_TOKEN: ADMIN_TOKEN,
     PUBLIC_URL: "https://roster.test",
     LOG_LEVEL: "debug",
     ROSTER_WEBHOOK_ALLOW_PRIVATE: "true",
+    // A key of each context's own (a key file would land next to the database, in the temp folder).
+    ROSTER_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...(redisUrl ? { REDIS_URL: redisUrl, ROSTER_JOBS: "inline" } : {}),
     ...opts.env,
-  });
+  };
+  const config = loadConfig(env);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -114,7 +127,9 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
     pollMs: 20,
   });
   await migrateLatest(deps.db);
+  await prepareStoredSecrets(deps);
   const app = createApp(deps);
+  const reopened: Deps[] = [];
   return {
     deps,
     app,
@@ -122,7 +137,27 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
     adminToken: ADMIN_TOKEN,
     logs,
     clock,
+    queuePrefix: `rt${id}`,
+    processDatabaseUrl: schema
+      ? `${databaseUrl}${databaseUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+      : databaseUrl,
+    reopen(changes = {}, role = "cli") {
+      const d = createDeps(loadConfig({ ...env, ...changes }), {
+        role,
+        logger,
+        now: clock.now,
+        db: { searchPath: schema },
+        queuePrefix: `rt${id}`,
+        pollMs: 20,
+      });
+      reopened.push(d);
+      return d;
+    },
     async close() {
+      for (const d of reopened) {
+        await d.driver.stop(5000);
+        await d.close();
+      }
       await deps.driver.stop(5000);
       if (redisUrl) await deleteRedisPrefix(redisUrl, `rt${id}`);
       await deps.close();
