@@ -9,8 +9,8 @@ import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
-import { samlAdminRoutes } from "./saml/admin-routes.js";
-import { ssoRoutes } from "./saml/routes.js";
+import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
+import { ssoRoutes } from "./sso/saml/routes.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
 

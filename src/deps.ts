@@ -11,7 +11,7 @@ import type { JobDriver } from "./jobs/types.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
-import { registerSsoJobs } from "./saml/jobs.js";
+import { registerSsoJobs } from "./sso/saml/jobs.js";
 import { registerHousekeeping } from "./jobs/housekeeping.js";
 import { loadKeyring } from "./secrets/key-file.js";
 import { attachKeyring } from "./secrets/sealed.js";

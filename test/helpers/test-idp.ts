@@ -9,7 +9,7 @@ import { SAML, ValidateInResponseTo } from "@node-saml/node-saml";
 import { promisify } from "node:util";
 import { SignedXml } from "xml-crypto";
 import xmlenc from "xml-encryption";
-import { generateKeyAndCertificate, type KeyAndCertificate, pemBody } from "../../src/saml/x509.js";
+import { generateKeyAndCertificate, type KeyAndCertificate, pemBody } from "../../src/sso/saml/x509.js";
 
 const NS_P = "urn:oasis:names:tc:SAML:2.0:protocol";
 const NS_A = "urn:oasis:names:tc:SAML:2.0:assertion";

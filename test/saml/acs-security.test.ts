@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { generateKeyAndCertificate } from "../../src/saml/x509.js";
+import { generateKeyAndCertificate } from "../../src/sso/saml/x509.js";
 import { backends, createTestContext, type TestContext } from "../helpers/context.js";
 import { encode, type ResponseOptions } from "../helpers/test-idp.js";
 import { addUser, Browser, eventsOf, setupSso, type SsoTenant } from "./sso-helpers.js";

@@ -3,8 +3,8 @@ import { generateKeyPairSync } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { checkCertificateExpiry } from "../../src/saml/jobs.js";
-import { generateKeyAndCertificate, selfSignedCertificate } from "../../src/saml/x509.js";
+import { checkCertificateExpiry } from "../../src/sso/saml/jobs.js";
+import { generateKeyAndCertificate, selfSignedCertificate } from "../../src/sso/saml/x509.js";
 import {
   admin,
   backends,

@@ -5,8 +5,8 @@ import net, { type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import pino from "pino";
 import { deliverHandler } from "../../src/events/deliver.js";
-import { fetchMetadata } from "../../src/saml/fetch-metadata.js";
-import { generateKeyAndCertificate } from "../../src/saml/x509.js";
+import { fetchMetadata } from "../../src/sso/saml/fetch-metadata.js";
+import { generateKeyAndCertificate } from "../../src/sso/saml/x509.js";
 import {
   admin,
   backends,

@@ -1,5 +1,5 @@
 /**
- * Roster's XML-DSig check (src/saml/signature.ts) against node-saml's validatePostResponseAsync
+ * Roster's XML-DSig check (src/sso/saml/signature.ts) against node-saml's validatePostResponseAsync
  * as an independent oracle: on the same responses (signed by xml-crypto, as IdPs sign them)
  * both accept what is validly signed and both refuse what is not. Then the shapes Roster
  * refuses and node-saml lets through, and ECDSA, which node-saml cannot verify at all.
@@ -14,10 +14,10 @@ import {
   inspectResponse,
   parseResponse,
   SsoFailure,
-} from "../../src/saml/acs-checks.js";
-import { verifyEnvelopedSignature } from "../../src/saml/signature.js";
-import { generateKeyAndCertificate } from "../../src/saml/x509.js";
-import { child, NS, parseXml, RESPONSE_LIMITS } from "../../src/saml/xml.js";
+} from "../../src/sso/saml/acs-checks.js";
+import { verifyEnvelopedSignature } from "../../src/sso/saml/signature.js";
+import { generateKeyAndCertificate } from "../../src/sso/saml/x509.js";
+import { child, NS, parseXml, RESPONSE_LIMITS } from "../../src/sso/saml/xml.js";
 import { encode, nodeSamlValidator, type ResponseOptions, TestIdp } from "../helpers/test-idp.js";
 
 const ACS = "https://roster.test/sso/acme/acs";

@@ -1,6 +1,6 @@
 /** Shared set-up for the SSO suites: a tenant with a connection to the test IdP, and a browser. */
 import { inflateRawSync } from "node:zlib";
-import { markTested } from "../../src/saml/connection-store.js";
+import { markTested } from "../../src/sso/saml/connection-store.js";
 import { admin, createTenantWithToken, scimClient, type TestContext, userBody } from "../helpers/context.js";
 import { type ResponseOptions, TestIdp } from "../helpers/test-idp.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { describe, it } from "node:test";
-import { selfSignedCertificate } from "../../src/saml/x509.js";
+import { selfSignedCertificate } from "../../src/sso/saml/x509.js";
 
 describe("self-signed certificates (SP keys, test IdP)", () => {
   it("are valid DER every time: 1,000 random serials all parse (1 in ~256 did not)", () => {

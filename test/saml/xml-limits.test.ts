@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { DOMParser } from "@xmldom/xmldom";
 import xmlenc from "xml-encryption";
-import { descendants, NS, scanElements, textOf } from "../../src/saml/xml.js";
+import { descendants, NS, scanElements, textOf } from "../../src/sso/saml/xml.js";
 import {
   admin,
   backends,

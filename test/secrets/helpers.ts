@@ -12,7 +12,7 @@ import { createApp } from "../../src/app.js";
 import type { Deps } from "../../src/deps.js";
 import { verifySignature } from "../../src/events/signature.js";
 import { listSigningKeys } from "../../src/oauth/store.js";
-import { findConnection } from "../../src/saml/connection-store.js";
+import { findConnection } from "../../src/sso/saml/connection-store.js";
 import { keyringOf, SEALED_FIELDS, type SealedField } from "../../src/secrets/sealed.js";
 import { startReceiver } from "../events/receiver.js";
 import { admin, eventually, scimClient, type TestContext, userBody } from "../helpers/context.js";

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { isUniqueViolation } from "../db/errors.js";
-import { ChangeSet, commitChanges } from "../directory/changes.js";
-import { directoryErrors } from "../directory/errors.js";
-import { columnsFromDoc } from "../directory/users.js";
-import { insertUser, type UserRow } from "../directory/users-store.js";
-import { parseInput } from "../http/validate.js";
-import { requireTenant } from "../tenants/use-cases.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { ChangeSet, commitChanges } from "../../directory/changes.js";
+import { directoryErrors } from "../../directory/errors.js";
+import { columnsFromDoc } from "../../directory/users.js";
+import { insertUser, type UserRow } from "../../directory/users-store.js";
+import { parseInput } from "../../http/validate.js";
+import { requireTenant } from "../../tenants/use-cases.js";
 import type { SsoDeps } from "./connections.js";
 import { assignSsoRoles } from "./roles.js";
 

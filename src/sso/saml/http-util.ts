@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import { AppError } from "../http/errors.js";
+import { AppError } from "../../http/errors.js";
 
 /**
  * Form body parser for the public SSO and OAuth endpoints (no body parser is mounted before

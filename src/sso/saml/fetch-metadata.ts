@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
-import { describeHttpStatus, describeNetworkError, OutboundError } from "../http/network-errors.js";
-import { ALLOW_PRIVATE_HINT, ipLiteralHost, isPrivateAddress, publicOnlyLookup } from "../http/network.js";
+import { describeHttpStatus, describeNetworkError, OutboundError } from "../../http/network-errors.js";
+import { ALLOW_PRIVATE_HINT, ipLiteralHost, isPrivateAddress, publicOnlyLookup } from "../../http/network.js";
 import { fieldError } from "./certificates.js";
 
 /** Limits for fetching IdP metadata. */

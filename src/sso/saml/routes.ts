@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { type Request, type Response, Router } from "express";
-import { authenticateSession, revokeSession, SESSION_COOKIE } from "../access/sessions.js";
-import type { Deps } from "../deps.js";
-import { oauthRoutes } from "../oauth/routes.js";
+import { authenticateSession, revokeSession, SESSION_COOKIE } from "../../access/sessions.js";
+import type { Deps } from "../../deps.js";
+import { oauthRoutes } from "../../oauth/routes.js";
 import { handleAcs } from "./acs.js";
 import { SsoFailure } from "./acs-checks.js";
 import { truncate } from "./bounded.js";

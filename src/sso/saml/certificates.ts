@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { AppError } from "../http/errors.js";
+import { AppError } from "../../http/errors.js";
 import { pemBody, toPem } from "./x509.js";
 
 /** What the admin API shows about an IdP certificate. */

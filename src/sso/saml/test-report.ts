@@ -1,4 +1,4 @@
-import type { Tenant } from "../tenants/store.js";
+import type { Tenant } from "../../tenants/store.js";
 import type { SsoFailure } from "./acs-checks.js";
 import { boundedDetails, truncate } from "./bounded.js";
 import type { AcsOutcome, VerifiedLogin } from "./acs.js";

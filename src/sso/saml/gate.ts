@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/knex.js";
-import type { ChangeSet } from "../directory/changes.js";
-import { columnsFromDoc } from "../directory/users.js";
-import { insertUser, type UserRow } from "../directory/users-store.js";
+import type { Db } from "../../db/knex.js";
+import type { ChangeSet } from "../../directory/changes.js";
+import { columnsFromDoc } from "../../directory/users.js";
+import { insertUser, type UserRow } from "../../directory/users-store.js";
 import type { VerifiedAssertion } from "./assertion-checks.js";
 import type { SamlSettings } from "./connection-store.js";
 import * as gateStore from "./gate-store.js";

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { ChangeSet, commitChanges } from "../directory/changes.js";
+import { ChangeSet, commitChanges } from "../../directory/changes.js";
 import { z } from "zod";
-import { notFound } from "../http/errors.js";
-import { parseInput } from "../http/validate.js";
-import type { Tenant } from "../tenants/store.js";
-import { requireTenant } from "../tenants/use-cases.js";
+import { notFound } from "../../http/errors.js";
+import { parseInput } from "../../http/validate.js";
+import type { Tenant } from "../../tenants/store.js";
+import { requireTenant } from "../../tenants/use-cases.js";
 import type { RawFacts, SsoFailure } from "./acs-checks.js";
 import { boundedDetails, truncate, truncateOrNull } from "./bounded.js";
 import type { SsoDeps } from "./connections.js";

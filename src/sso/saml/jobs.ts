@@ -1,6 +1,6 @@
-import { ChangeSet, commitChanges } from "../directory/changes.js";
-import type { JobRegistry } from "../jobs/registry.js";
-import type { JobContext } from "../jobs/types.js";
+import { ChangeSet, commitChanges } from "../../directory/changes.js";
+import type { JobRegistry } from "../../jobs/registry.js";
+import type { JobContext } from "../../jobs/types.js";
 import { describeCertificate } from "./certificates.js";
 import { findConnection, listConnectionTenants, updateConnection } from "./connection-store.js";
 import { purgeExpired } from "./request-store.js";

@@ -1,6 +1,6 @@
 import { Router } from "express";
-import type { Deps } from "../deps.js";
-import * as oauth from "../oauth/use-cases.js";
+import type { Deps } from "../../deps.js";
+import * as oauth from "../../oauth/use-cases.js";
 import * as connections from "./connections.js";
 import { inviteUser } from "./invitations.js";
 import { PRESETS } from "./presets.js";

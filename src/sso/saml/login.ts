@@ -1,6 +1,6 @@
 import type { CacheProvider } from "@node-saml/node-saml";
-import { hashSecret } from "../tenants/secrets.js";
-import type { Tenant } from "../tenants/store.js";
+import { hashSecret } from "../../tenants/secrets.js";
+import type { Tenant } from "../../tenants/store.js";
 import { SsoFailure } from "./acs-checks.js";
 import type { SamlConnection } from "./connection-store.js";
 import { findTenantConnectionBySlug, findTest } from "./connection-store.js";

@@ -1,10 +1,10 @@
-import { type CreatedSession, createSession } from "../access/sessions.js";
-import { isUniqueViolation } from "../db/errors.js";
-import { redirectTargetProblem } from "../http/redirect-target.js";
-import { ChangeSet, commitChanges } from "../directory/changes.js";
-import { issueCode } from "../oauth/codes.js";
-import { hashSecret, sameHash } from "../tenants/secrets.js";
-import type { Tenant } from "../tenants/store.js";
+import { type CreatedSession, createSession } from "../../access/sessions.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { redirectTargetProblem } from "../../http/redirect-target.js";
+import { ChangeSet, commitChanges } from "../../directory/changes.js";
+import { issueCode } from "../../oauth/codes.js";
+import { hashSecret, sameHash } from "../../tenants/secrets.js";
+import type { Tenant } from "../../tenants/store.js";
 import {
   checkResponseEnvelope,
   checkSignatures,

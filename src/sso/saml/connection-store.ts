@@ -1,7 +1,7 @@
-import type { Db } from "../db/knex.js";
-import { parseJson, toIso } from "../db/rows.js";
-import { openValue, sealValue } from "../secrets/sealed.js";
-import { rowToTenant, type Tenant } from "../tenants/store.js";
+import type { Db } from "../../db/knex.js";
+import { parseJson, toIso } from "../../db/rows.js";
+import { openValue, sealValue } from "../../secrets/sealed.js";
+import { rowToTenant, type Tenant } from "../../tenants/store.js";
 import type { AttributeMapping } from "./presets.js";
 import { REQUEST_COLUMNS, rowToRequest, type SamlRequestRow } from "./request-store.js";
 
