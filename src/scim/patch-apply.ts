@@ -33,6 +33,10 @@ export function applyToTarget(
   // RFC 7644 §3.5.2: "a client MUST NOT modify an attribute that has mutability 'readOnly'" → mutability.
   if (t.attr.mutability === "readOnly" || t.sub?.mutability === "readOnly")
     throw mutability(`'${t.text}' is readOnly`);
+  if (t.attr.mutability === "writeOnly") {
+    discardWriteOnly(op, t, value);
+    return;
+  }
   const inExtension = t.schema !== kind.schema;
   let container = doc;
   if (inExtension) {
@@ -45,6 +49,16 @@ export function applyToTarget(
   else if (t.sub) applySub(container, op, t, value);
   else applyWhole(container, op, t, value);
   if (inExtension && Object.keys(container).length === 0) deleteAttr(doc, t.schema);
+}
+
+/**
+ * writeOnly attributes (RFC 7643 §4.1.1: `password`) are checked and then dropped: every write
+ * (POST, PUT, PATCH in any form, Bulk) builds the stored document through this function, so a
+ * value sent by an IdP never reaches the document, the database or an event. Roster is not a
+ * password store and publishes changePassword: false; an IdP that sends one anyway succeeds.
+ */
+function discardWriteOnly(op: OpName, t: PatchTarget, value: unknown): void {
+  if (op !== "remove" && value !== null) coerceAttrValue(t.attr, value, t.attr.name);
 }
 
 // RFC 7644 §3.5.2.2: "If an attribute is removed or becomes unassigned and is defined as a required
