@@ -1,13 +1,16 @@
 import type { RequestHandler } from "express";
-import { ScimError } from "./errors.js";
+import { AppError, ScimError, type ScimType } from "./errors.js";
+import { findBadString, formatPath, type JsonPath, MAX_JSON_DEPTH, scanJson } from "./input-guard.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * JSON body parser for the API and SCIM (RFC 7644 §3.1: application/scim+json, plain JSON
  * accepted too), mounted after authentication so strangers' bodies are never read. Lean on
- * purpose: it runs on every SCIM write. Over the limit → 413 (read stops at once); malformed
- * → 400 invalidSyntax; a body that is not a JSON object or array → 400; other charsets → 415.
+ * purpose: it runs on every SCIM write. Over the limit → 413 (read stops at once); deeper than
+ * MAX_JSON_DEPTH → 400 before parsing; malformed → 400 invalidSyntax; a body that is not a JSON
+ * object or array → 400; other charsets → 415; a NUL or an unpaired surrogate in any string or
+ * key → 400 naming where (see input-guard.ts).
  */
 export function jsonBody(limitBytes: number): RequestHandler {
   return (req, _res, next) => {
@@ -43,16 +46,52 @@ export function jsonBody(limitBytes: number): RequestHandler {
       if (failed) return;
       const text = Buffer.concat(chunks).toString("utf8");
       if (text.trim() === "") return next();
+      const scan = scanJson(text);
+      if (scan.tooDeep) {
+        return next(
+          ScimError.of(
+            "invalidSyntax",
+            `Request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+            "INVALID_JSON",
+          ),
+        );
+      }
+      let body: unknown;
       try {
-        const body = JSON.parse(text);
+        body = JSON.parse(text);
         if (body === null || typeof body !== "object") throw new SyntaxError("not an object");
-        req.body = body;
       } catch {
         return next(ScimError.of("invalidSyntax", "Request body is not valid JSON", "INVALID_JSON"));
       }
+      const bad = scan.suspicious ? findBadString(body) : undefined;
+      if (bad) return next(badStringError(bad.path, bad.problem));
+      req.body = body;
       next();
     });
   };
+}
+
+/** 400 naming where the refused string is; under /scim with the scimType its place calls for. */
+function badStringError(path: JsonPath, problem: string): AppError {
+  const field = formatPath(path) || "body";
+  const message = `contains ${problem}: strings may not contain NUL characters or unpaired surrogates`;
+  return new AppError(
+    400,
+    "VALIDATION_FAILED",
+    `Invalid body: ${field} ${message}`,
+    [{ field, message }],
+    scimTypeAt(path),
+  );
+}
+
+// RFC 7644 §3.12: a SearchRequest's filter → invalidFilter; a PATCH operation's path → invalidPath.
+function scimTypeAt(path: JsonPath): ScimType {
+  const last = path.at(-1);
+  if (typeof last !== "string") return "invalidValue";
+  if (path.length === 1 && last.toLowerCase() === "filter") return "invalidFilter";
+  if (path.length >= 3 && last.toLowerCase() === "path" && typeof path.at(-2) === "number")
+    return "invalidPath";
+  return "invalidValue";
 }
 
 function tooLarge(limit: number) {

@@ -2,6 +2,7 @@ import { ScimError } from "../http/errors.js";
 import { filterEqualities, matchesFilter } from "./patch-filter.js";
 import type { PatchTarget } from "./patch-path.js";
 import {
+  assertMultiValueCount,
   coerceAttrValue,
   coerceItem,
   coerceSimple,
@@ -72,6 +73,7 @@ function unassign(container: Json, t: PatchTarget): void {
 }
 
 function write(container: Json, t: PatchTarget, next: unknown): void {
+  if (Array.isArray(next)) assertMultiValueCount(next.length, t.attr.name);
   const current = getAttr(container, t.attr.name);
   // RFC 7644 §3.5.2: an immutable attribute may only be added "if the attribute had no previous value".
   if (t.attr.mutability === "immutable" && !isUnassigned(current) && !deepEqual(current, next))

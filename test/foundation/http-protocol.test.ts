@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MAX_JSON_DEPTH } from "../../src/http/input-guard.js";
+import {
+  backends,
+  createTenantWithToken,
+  createTestContext,
+  patchOp,
+  scimClient,
+  type TestContext,
+  userBody,
+} from "../helpers/context.js";
+
+// Issue 14 item 3 (JSON part): deeply nested JSON is refused before any walk meets it.
+const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+const _SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/** `[[[…"x"…]]]` nested `depth` levels, as text (JSON.stringify itself overflows at ~10,000). */
+const nestedArray = (depth: number) => `${"[".repeat(depth)}"x"${"]".repeat(depth)}`;
+const nestedObject = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+
+for (const backend of backends()) {
+  describe(`HTTP edges on every router [${backend.name}]`, () => {
+    let ctx: TestContext;
+    let scim: ReturnType<typeof scimClient>;
+    let token: string;
+    let userId: string;
+    before(async () => {
+      ctx = await createTestContext(backend);
+      token = (await createTenantWithToken(ctx, "edges")).token;
+      scim = scimClient(ctx, token);
+      userId = (await scim.post("/Users", userBody("edge@example.com")).expect(201)).body.id;
+    });
+    after(async () => ctx.close());
+
+    const auth = () => ({ Authorization: `Bearer ${token}` });
+    const adminAuth = () => ({ Authorization: `Bearer ${ctx.adminToken}` });
+
+    describe("item 3 (JSON): nesting is bounded before parsing; every walk stays shallow", () => {
+      it("a Bulk nested 20,000 deep (resolveRefs overflowed the stack: 500) → 400 invalidSyntax", async () => {
+        const text = `{"schemas":["${BULK}"],"Operations":[{"method":"POST","bulkId":"a","path":"/Users","data":${nestedArray(20_000)}}]}`;
+        const res = await ctx.http
+          .post("/scim/v2/Bulk")
+          .set(auth())
+          .set("Content-Type", "application/scim+json")
+          .send(text);
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.scimType, "invalidSyntax");
+        assert.match(res.body.detail, new RegExp(`${MAX_JSON_DEPTH} levels`));
+      });
+
+      it(`the limit is ${MAX_JSON_DEPTH} levels: one more is refused, at the limit the body is read (and judged on its content)`, async () => {
+        const wrap = (depth: number) => {
+          // {"schemas":[…],"Operations":[{"op":"add","value":{"title": <nested>}}]} is 4 levels around the value.
+          const inner = nestedObject(depth - 4);
+          return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","value":{"title":${inner}}}]}`;
+        };
+        const send = (text: string) =>
+          ctx.http
+            .patch(`/scim/v2/Users/${userId}`)
+            .set(auth())
+            .set("Content-Type", "application/scim+json")
+            .send(text);
+        const over = await send(wrap(MAX_JSON_DEPTH + 1));
+        assert.equal(over.status, 400);
+        assert.equal(over.body.scimType, "invalidSyntax");
+        const at = await send(wrap(MAX_JSON_DEPTH));
+        assert.equal(at.status, 400, JSON.stringify(at.body));
+        assert.equal(at.body.scimType, "invalidValue", "parsed, then refused as a title that is no string");
+        // Brackets inside strings do not count.
+        const quoted = await scim.patch(
+          `/Users/${userId}`,
+          patchOp({ op: "replace", path: "title", value: "[".repeat(5000) }),
+        );
+        assert.equal(quoted.status, 200);
+      });
+
+      it("Bulk data nested within the limit: the operation fails with 400, never the request with 500", async () => {
+        const text = `{"schemas":["${BULK}"],"Operations":[{"method":"POST","bulkId":"a","path":"/Users","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"deep@example.com","title":${nestedArray(MAX_JSON_DEPTH - 6)}}}]}`;
+        const res = await ctx.http
+          .post("/scim/v2/Bulk")
+          .set(auth())
+          .set("Content-Type", "application/scim+json")
+          .send(text);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.Operations[0].status, "400");
+      });
+
+      it("admin API bodies and SearchRequests too", async () => {
+        const res = await ctx.http
+          .post("/admin/v1/tenants")
+          .set(adminAuth())
+          .set("Content-Type", "application/json")
+          .send(nestedObject(50_000));
+        assert.equal(res.status, 400);
+        assert.equal(res.body.error.code, "INVALID_JSON");
+        const search = await ctx.http
+          .post("/scim/v2/.search")
+          .set(auth())
+          .set("Content-Type", "application/scim+json")
+          .send(`{"filter":${nestedArray(100)}}`);
+        assert.equal(search.status, 400);
+        assert.equal(search.body.scimType, "invalidSyntax");
+      });
+
+      it("filters: parentheses and not() nest at most 32 deep → 400 invalidFilter; 100 comparisons", async () => {
+        const deep = (n: number) => `${"(".repeat(n)}userName eq "x"${")".repeat(n)}`;
+        const nots = (n: number) => `${"not (".repeat(n)}userName eq "x"${")".repeat(n)}`;
+        for (const filter of [deep(33), nots(33), deep(2000), nots(2000)]) {
+          const res = await scim.get(`/Users?filter=${encodeURIComponent(filter)}`);
+          assert.equal(res.status, 400, filter.slice(0, 40));
+          assert.equal(res.body.scimType, "invalidFilter");
+          const body = await scim.post("/Users/.search", { filter });
+          assert.equal(body.body.scimType, "invalidFilter");
+        }
+        await scim.get(`/Users?filter=${encodeURIComponent(deep(32))}`).expect(200);
+        await scim.get(`/Users?filter=${encodeURIComponent(nots(32))}`).expect(200);
+        const many = Array.from({ length: 101 }, (_, i) => `userName eq "u${i}"`).join(" or ");
+        const tooMany = await scim.post("/Users/.search", { filter: many });
+        assert.equal(tooMany.body.scimType, "invalidFilter");
+        const deepPath = await scim.patch(
+          `/Users/${userId}`,
+          patchOp({ op: "replace", path: `emails[${deep(40)}].value`, value: "x" }),
+        );
+        assert.equal(deepPath.status, 400);
+        assert.equal(deepPath.body.scimType, "invalidFilter");
+      });
+
+      it("projection lists of any length are linear: 20,000 names in a SearchRequest", async () => {
+        const attributes = Array.from({ length: 20_000 }, (_, i) => (i % 2 ? "userName" : `name.x${i}`));
+        const res = await scim
+          .post("/Users/.search", { attributes, filter: `userName eq "edge@example.com"` })
+          .expect(200);
+        assert.equal(res.body.Resources[0].userName, "edge@example.com");
+      });
+    });
+  });
+}
