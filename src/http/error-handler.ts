@@ -16,6 +16,11 @@ function isScimRequest(req: Request): boolean {
   return req.originalUrl.startsWith("/scim/");
 }
 
+// RFC 6749 §5.2: OAuth endpoints answer errors as {"error", "error_description"}.
+function isOAuthRequest(req: Request): boolean {
+  return req.originalUrl.startsWith("/oauth/") || req.originalUrl.startsWith("/.well-known/");
+}
+
 const ADMIN_CODES: Record<number, string> = {
   400: "INVALID_REQUEST",
   401: "UNAUTHORIZED",
@@ -62,6 +67,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         .status(status)
         .type("application/scim+json")
         .send(JSON.stringify(scimErrorBody(status, message, scimType)));
+      return;
+    }
+    if (isOAuthRequest(req)) {
+      const error = status >= 500 ? "server_error" : "invalid_request";
+      res.status(status).set("Cache-Control", "no-store").json({ error, error_description: message });
       return;
     }
     res.status(status).json({ error: { code, message, ...(details ? { details } : {}) } });

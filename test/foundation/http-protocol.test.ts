@@ -11,9 +11,10 @@ import {
   userBody,
 } from "../helpers/context.js";
 
-// Issue 14 item 3 (JSON part): deeply nested JSON is refused before any walk meets it.
+// Issue 14 items 3 (JSON part), 9, 11 and 13: what every router answers to malformed URLs,
+// out-of-range paging, the wrong method, the wrong media type and deeply nested JSON.
 const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-const _SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
+const SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 /** `[[[…"x"…]]]` nested `depth` levels, as text (JSON.stringify itself overflows at ~10,000). */
 const nestedArray = (depth: number) => `${"[".repeat(depth)}"x"${"]".repeat(depth)}`;
@@ -35,6 +36,99 @@ for (const backend of backends()) {
 
     const auth = () => ({ Authorization: `Bearer ${token}` });
     const adminAuth = () => ({ Authorization: `Bearer ${ctx.adminToken}` });
+
+    describe("item 9: a malformed percent-escape in the path is 400 in the router's own dialect", () => {
+      it("SCIM: a SCIM error 400 (was 500)", async () => {
+        for (const path of [
+          "/Users/%E0%A4%A",
+          "/Groups/%ZZ",
+          "/Users/%",
+          "/Users/%ED%A0%80",
+          "/Schemas/%E0%A4%A",
+        ]) {
+          const res = await ctx.http.get(`/scim/v2${path}`).set(auth());
+          assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
+          assert.match(res.headers["content-type"], /application\/scim\+json/);
+          assert.deepEqual(res.body.schemas, [SCIM_ERROR]);
+          assert.equal(res.body.status, "400");
+          assert.match(res.body.detail, /percent/);
+        }
+        const patch = await ctx.http
+          .patch("/scim/v2/Users/%E0%A4%A")
+          .set(auth())
+          .set("Content-Type", "application/scim+json")
+          .send(JSON.stringify(patchOp({ op: "replace", path: "active", value: false })));
+        assert.equal(patch.status, 400);
+      });
+
+      it("admin API: the admin error shape", async () => {
+        for (const path of [
+          "/admin/v1/tenants/%E0%A4%A",
+          "/admin/v1/tenants/edges/roles/%ZZ",
+          "/admin/v1/jobs/%/retry",
+        ]) {
+          const res = await ctx.http.get(path).set(adminAuth());
+          assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.body.error.code, "MALFORMED_URL");
+        }
+      });
+
+      it("SSO and OAuth, health: 400, OAuth in RFC 6749's error shape", async () => {
+        for (const path of ["/sso/%E0%A4%A/login", "/sso/edges%ZZ/metadata", "/sso/%/acs", "/healthz%ZZ"]) {
+          const res = await ctx.http.get(path);
+          assert.equal(res.status, 400, `${path}: ${res.text}`);
+          assert.equal(res.body.error.code, "MALFORMED_URL");
+        }
+        const oauth = await ctx.http.get("/oauth/%E0%A4%A");
+        assert.equal(oauth.status, 400);
+        assert.deepEqual(Object.keys(oauth.body).sort(), ["error", "error_description"]);
+        assert.equal(oauth.body.error, "invalid_request");
+        const acs = await ctx.http.post("/sso/%E0%A4%A/acs").type("form").send({ SAMLResponse: "x" });
+        assert.equal(acs.status, 400);
+      });
+    });
+
+    describe("item 9: startIndex and count are safe integers", () => {
+      it("beyond ±(2^53 - 1) → 400 invalidValue naming the parameter (1e300 was a 500)", async () => {
+        for (const q of [
+          "startIndex=1e300",
+          "startIndex=-1e300",
+          "count=1e300",
+          "startIndex=9007199254740992",
+          "count=-9007199254740992",
+        ]) {
+          for (const resource of ["Users", "Groups"]) {
+            const res = await scim.get(`/${resource}?${q}`);
+            assert.equal(res.status, 400, `${resource}?${q}: ${JSON.stringify(res.body)}`);
+            assert.equal(res.body.scimType, "invalidValue");
+            assert.match(res.body.detail, new RegExp(q.split("=")[0]));
+          }
+        }
+        for (const body of [{ startIndex: 1e300 }, { count: 1e300 }, { startIndex: 2 ** 60 }]) {
+          for (const url of ["/Users/.search", "/.search"]) {
+            const res = await scim.post(url, body);
+            assert.equal(res.status, 400, `${url} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
+            assert.equal(res.body.scimType, "invalidValue");
+          }
+        }
+      });
+
+      it("within them, RFC 7644 §3.4.2.4 clamping: the largest startIndex is an empty page on both databases", async () => {
+        const last = await scim.get(`/Users?startIndex=${Number.MAX_SAFE_INTEGER}`).expect(200);
+        assert.equal(last.body.startIndex, Number.MAX_SAFE_INTEGER);
+        assert.deepEqual(last.body.Resources, []);
+        assert.equal(last.body.totalResults, 1);
+        const zero = await scim.get("/Users?startIndex=-5&count=-3").expect(200);
+        assert.equal(zero.body.startIndex, 1);
+        assert.equal(zero.body.itemsPerPage, 0);
+        const big = await scim.get(`/Users?count=${Number.MAX_SAFE_INTEGER}`).expect(200);
+        assert.equal(big.body.itemsPerPage, 1);
+        const search = await scim
+          .post("/.search", { startIndex: Number.MAX_SAFE_INTEGER - 1, count: 5 })
+          .expect(200);
+        assert.deepEqual(search.body.Resources, []);
+      });
+    });
 
     describe("item 3 (JSON): nesting is bounded before parsing; every walk stays shallow", () => {
       it("a Bulk nested 20,000 deep (resolveRefs overflowed the stack: 500) → 400 invalidSyntax", async () => {
