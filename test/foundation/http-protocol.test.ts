@@ -130,6 +130,77 @@ for (const backend of backends()) {
       });
     });
 
+    describe("item 11: a wrong method on an existing path is 405 with Allow", () => {
+      it("SCIM", async () => {
+        for (const [method, path, allow] of [
+          ["delete", "/Users", "GET, HEAD, POST"],
+          ["put", "/Groups", "GET, HEAD, POST"],
+          ["post", `/Users/${userId}`, "DELETE, GET, HEAD, PATCH, PUT"],
+          ["get", "/Bulk", "POST"],
+          ["delete", "/ServiceProviderConfig", "GET, HEAD"],
+          ["patch", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "GET, HEAD"],
+        ] as const) {
+          const res = await (ctx.http as any)[method](`/scim/v2${path}`).set(auth());
+          assert.equal(res.status, 405, `${method} ${path}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.headers.allow, allow);
+          assert.deepEqual(res.body.schemas, [SCIM_ERROR]);
+          assert.equal(res.body.status, "405");
+        }
+        // Unknown paths stay 404; /Me answers every method with 501.
+        assert.equal((await ctx.http.get("/scim/v2/Nope").set(auth())).status, 404);
+        assert.equal((await ctx.http.delete("/scim/v2/Me").set(auth())).status, 501);
+        // Authentication first: no route information without a token.
+        assert.equal((await ctx.http.delete("/scim/v2/Users")).status, 401);
+      });
+
+      it("admin API", async () => {
+        for (const [method, path, allow] of [
+          ["put", "/admin/v1/tenants", "GET, HEAD, POST"],
+          ["post", "/admin/v1/tenants/edges", "DELETE, GET, HEAD, PATCH"],
+          ["get", "/admin/v1/jobs/1/retry", "POST"],
+          ["post", "/admin/v1/tenants/edges/roles/member", "DELETE, GET, HEAD, PATCH"],
+          ["patch", "/admin/v1/tenants/edges/sessions", "DELETE, GET, HEAD"],
+          ["get", "/admin/v1/tenants/edges/roles/recompute", "DELETE, GET, HEAD, PATCH"],
+          ["delete", "/admin/v1/tenants/edges/saml/test", "POST"],
+        ] as const) {
+          const res = await (ctx.http as any)[method](path).set(adminAuth());
+          if (path.endsWith("/roles/recompute")) {
+            // GET /roles/recompute is the role named "recompute" (404 ROLE_NOT_FOUND), not a 405.
+            assert.equal(res.status, 404, JSON.stringify(res.body));
+            continue;
+          }
+          assert.equal(res.status, 405, `${method} ${path}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.headers.allow, allow);
+          assert.equal(res.body.error.code, "METHOD_NOT_ALLOWED");
+          assert.match(res.body.error.message, new RegExp(method.toUpperCase()));
+        }
+        assert.equal((await ctx.http.get("/admin/v1/nope").set(adminAuth())).status, 404);
+        assert.equal((await ctx.http.put("/admin/v1/tenants")).status, 401);
+      });
+
+      it("SSO, OAuth and health routes", async () => {
+        for (const [method, path, allow] of [
+          ["post", "/sso/edges/login", "GET, HEAD"],
+          ["get", "/sso/edges/acs", "POST"],
+          ["put", "/sso/edges/metadata", "GET, HEAD"],
+          ["get", "/sso/edges/logout", "POST"],
+          ["get", "/oauth/token", "POST"],
+          ["get", "/oauth/introspect", "POST"],
+          ["post", "/oauth/jwks", "GET, HEAD"],
+          ["delete", "/.well-known/openid-configuration", "GET, HEAD"],
+          ["post", "/healthz", "GET, HEAD"],
+        ] as const) {
+          const res = await (ctx.http as any)[method](path);
+          assert.equal(res.status, 405, `${method} ${path}: ${res.text}`);
+          assert.equal(res.headers.allow, allow);
+          if (path.startsWith("/oauth") || path.startsWith("/.well-known"))
+            assert.equal(res.body.error, "invalid_request");
+          else assert.equal(res.body.error.code, "METHOD_NOT_ALLOWED");
+        }
+        assert.equal((await ctx.http.get("/sso/edges/nope")).status, 404);
+      });
+    });
+
     describe("item 3 (JSON): nesting is bounded before parsing; every walk stays shallow", () => {
       it("a Bulk nested 20,000 deep (resolveRefs overflowed the stack: 500) → 400 invalidSyntax", async () => {
         const text = `{"schemas":["${BULK}"],"Operations":[{"method":"POST","bulkId":"a","path":"/Users","data":${nestedArray(20_000)}}]}`;
