@@ -1,21 +1,41 @@
+import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 import { AppError, ScimError, type ScimType } from "./errors.js";
 import { findBadString, formatPath, type JsonPath, MAX_JSON_DEPTH, scanJson } from "./input-guard.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** Options of a JSON body parser. */
+export interface JsonBodyOptions {
+  /** The media types to name in a 415 (SCIM: application/scim+json or application/json). */
+  mediaTypes?: string;
+}
+
 /**
  * JSON body parser for the API and SCIM (RFC 7644 §3.1: application/scim+json, plain JSON
  * accepted too), mounted after authentication so strangers' bodies are never read. Lean on
- * purpose: it runs on every SCIM write. Over the limit → 413 (read stops at once); deeper than
- * MAX_JSON_DEPTH → 400 before parsing; malformed → 400 invalidSyntax; a body that is not a JSON
- * object or array → 400; other charsets → 415; a NUL or an unpaired surrogate in any string or
- * key → 400 naming where (see input-guard.ts).
+ * purpose: it runs on every SCIM write. Over the limit → 413 (read stops at once); a body of
+ * another media type → 415 naming the one to send (a form or text/plain used to be ignored and
+ * every field reported missing); deeper than MAX_JSON_DEPTH → 400 before parsing; malformed → 400
+ * invalidSyntax; a body that is not a JSON object or array → 400; other charsets → 415; a NUL or
+ * an unpaired surrogate in any string or key → 400 naming where (see input-guard.ts).
  */
-export function jsonBody(limitBytes: number): RequestHandler {
+export function jsonBody(limitBytes: number, options: JsonBodyOptions = {}): RequestHandler {
+  const mediaTypes = options.mediaTypes ?? "application/json";
   return (req, _res, next) => {
+    if (req.method === "GET" || req.method === "HEAD") return next();
     const type = req.headers["content-type"];
-    if (req.method === "GET" || req.method === "HEAD" || !type || !JSON_TYPE.test(type)) return next();
+    if (!type || !JSON_TYPE.test(type)) {
+      // No body (a POST that only triggers an action, a DELETE): nothing to parse or refuse.
+      if (!hasBody(req)) return next();
+      return next(
+        ScimError.status(
+          415,
+          `Send the request body as JSON with Content-Type: ${mediaTypes} (got ${type ? type.split(";")[0].trim() : "no Content-Type"})`,
+          "UNSUPPORTED_MEDIA_TYPE",
+        ),
+      );
+    }
     const charset = /;\s*charset=["']?([\w-]+)/i.exec(type)?.[1]?.toLowerCase();
     if (charset && charset !== "utf-8" && charset !== "utf8") {
       return next(ScimError.status(415, `Unsupported charset ${charset}: send UTF-8`));
@@ -69,6 +89,11 @@ export function jsonBody(limitBytes: number): RequestHandler {
       next();
     });
   };
+}
+
+/** Whether a request carries a body (RFC 9112 §6.3: a length above zero, or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"]) > 0;
 }
 
 /** 400 naming where the refused string is; under /scim with the scimType its place calls for. */

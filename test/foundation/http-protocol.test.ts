@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MAX_JSON_DEPTH } from "../../src/http/input-guard.js";
 import {
+  admin,
   backends,
   createTenantWithToken,
   createTestContext,
@@ -198,6 +199,84 @@ for (const backend of backends()) {
           else assert.equal(res.body.error.code, "METHOD_NOT_ALLOWED");
         }
         assert.equal((await ctx.http.get("/sso/edges/nope")).status, 404);
+      });
+    });
+
+    describe("item 13: a JSON endpoint given another media type answers 415", () => {
+      it("admin API: text/plain, a form, or no Content-Type → 415 naming application/json; nothing written", async () => {
+        const body = JSON.stringify({ slug: "form-tenant", name: "Form" });
+        for (const type of [
+          "text/plain",
+          "application/x-www-form-urlencoded",
+          "multipart/form-data; boundary=x",
+          "application/xml",
+        ]) {
+          const res = await ctx.http
+            .post("/admin/v1/tenants")
+            .set(adminAuth())
+            .set("Content-Type", type)
+            .send(body);
+          assert.equal(res.status, 415, `${type}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.body.error.code, "UNSUPPORTED_MEDIA_TYPE");
+          assert.match(res.body.error.message, /Content-Type: application\/json/);
+        }
+        const untyped = await ctx.http
+          .post("/admin/v1/tenants")
+          .set(adminAuth())
+          .set("Content-Length", String(Buffer.byteLength(body)))
+          .unset("Content-Type")
+          .send(Buffer.from(body));
+        assert.equal(untyped.status, 415, JSON.stringify(untyped.body));
+        assert.equal(await ctx.deps.db("tenants").where({ slug: "form-tenant" }).first(), undefined);
+        // JSON still works, and bodiless actions need no Content-Type at all.
+        await admin(ctx).post("/admin/v1/tenants", { slug: "json-tenant", name: "JSON" }).expect(201);
+        await ctx.http.post("/admin/v1/tenants/json-tenant/roles/recompute").set(adminAuth()).expect(202);
+        await ctx.http
+          .delete("/admin/v1/tenants/json-tenant")
+          .set(adminAuth())
+          .set("Content-Type", "text/plain")
+          .expect(204);
+      });
+
+      it("SCIM: 415 naming application/scim+json; application/json and application/scim+json accepted", async () => {
+        const body = JSON.stringify(userBody("typed@example.com"));
+        for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+          const res = await ctx.http.post("/scim/v2/Users").set(auth()).set("Content-Type", type).send(body);
+          assert.equal(res.status, 415, `${type}: ${JSON.stringify(res.body)}`);
+          assert.deepEqual(res.body.schemas, [SCIM_ERROR]);
+          assert.equal(res.body.status, "415");
+          assert.match(res.body.detail, /application\/scim\+json/);
+        }
+        await ctx.http
+          .post("/scim/v2/Users")
+          .set(auth())
+          .set("Content-Type", "application/json")
+          .send(body)
+          .expect(201);
+        const scimType = JSON.stringify(userBody("typed2@example.com"));
+        await ctx.http
+          .post("/scim/v2/Users")
+          .set(auth())
+          .set("Content-Type", "application/scim+json; charset=utf-8")
+          .send(scimType)
+          .expect(201);
+      });
+
+      it("form endpoints keep taking forms: the ACS, /oauth/token and /oauth/introspect", async () => {
+        const acs = await ctx.http.post("/sso/edges/acs").type("form").send({ SAMLResponse: "bm90IHhtbA==" });
+        assert.notEqual(acs.status, 415);
+        assert.ok(acs.status === 400 || acs.status === 403 || acs.status === 404, String(acs.status));
+        const token = await ctx.http
+          .post("/oauth/token")
+          .type("form")
+          .send({ grant_type: "authorization_code", client_id: "nope", client_secret: "x", code: "x" });
+        assert.equal(token.status, 401, token.text);
+        assert.equal(token.body.error, "invalid_client");
+        const intro = await ctx.http
+          .post("/oauth/introspect")
+          .type("form")
+          .send({ token: "x", client_id: "nope", client_secret: "x" });
+        assert.equal(intro.status, 401, intro.text);
       });
     });
 
