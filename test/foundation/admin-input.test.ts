@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { TestIdp } from "../helpers/test-idp.js";
 import {
   admin,
   backends,
@@ -310,6 +311,42 @@ for (const backend of backends()) {
       assert.equal(del.status, 400);
       const off = await a.post(`${T}/adm/users/a%00b/offboard?by=userName`, {});
       assert.equal(off.status, 400);
+    });
+
+    it("SAML metadata whose entity ID or SSO URL a column cannot hold → 400 naming metadataXml", async () => {
+      const cases: Array<[string, string, RegExp]> = [
+        [
+          "long entity ID",
+          new TestIdp(`https://idp.test/${"e".repeat(1100)}`).metadataXml(),
+          /entity ID is longer than 1024/,
+        ],
+        [
+          "long SSO URL",
+          new TestIdp("https://idp.test/x", `https://idp.test/${"s".repeat(2100)}`).metadataXml(),
+          /SSO URL is longer than 2048/,
+        ],
+        [
+          "&#0; in the entity ID",
+          new TestIdp("https://idp.test/NUL").metadataXml().replace("/NUL", "/&#0;"),
+          /NUL/,
+        ],
+        [
+          "&#xD800; in the entity ID",
+          new TestIdp("https://idp.test/SUR").metadataXml().replace("/SUR", "/&#xD800;"),
+          /surrogate/,
+        ],
+      ];
+      for (const [label, metadataXml, message] of cases) {
+        const res = await a.put(`${T}/adm/saml`, { metadataXml });
+        assert.equal(res.status, 400, `${label}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error.details[0].field, "metadataXml");
+        assert.match(res.body.error.message, message);
+      }
+      assert.equal(await ctx.deps.db("saml_connections").first(), undefined, "nothing was stored");
+      const atLimit = new TestIdp(`https://idp.test/${"e".repeat(1024 - 17)}`);
+      const ok = await a.put(`${T}/adm/saml`, { metadataXml: atLimit.metadataXml() });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal((await ctx.deps.db("saml_connections").first()).idp_entity_id, atLimit.entityId);
     });
 
     it("integers for 32-bit columns: priority, job and delivery ids, cursors → 400 or 404, never 500", async () => {
