@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { AppError } from "../../src/http/errors.js";
+import { createAdminKey } from "../../src/tenants/admin-keys.js";
 import { TestIdp } from "../helpers/test-idp.js";
 import {
   admin,
@@ -347,6 +349,20 @@ for (const backend of backends()) {
       const ok = await a.put(`${T}/adm/saml`, { metadataXml: atLimit.metadataXml() });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal((await ctx.deps.db("saml_connections").first()).idp_entity_id, atLimit.entityId);
+    });
+
+    it("admin keys (the CLI's admin-key:create --name): over 200 characters or a NUL → 400, not a database error", async () => {
+      for (const name of ["k".repeat(201), "a\u0000b", "a\ud800b", "   "]) {
+        await assert.rejects(createAdminKey(ctx.deps.db, name, new Date()), (e: unknown) => {
+          assert.ok(e instanceof AppError, String(e));
+          assert.equal(e.status, 400);
+          assert.equal(e.code, "VALIDATION_FAILED");
+          return true;
+        });
+      }
+      const name = "n".repeat(200);
+      const key = await createAdminKey(ctx.deps.db, name, new Date());
+      assert.equal((await ctx.deps.db("admin_keys").where({ id: key.id }).first()).name, name);
     });
 
     it("integers for 32-bit columns: priority, job and delivery ids, cursors → 400 or 404, never 500", async () => {
