@@ -6,6 +6,7 @@ import * as m0004 from "./0004-sso.js";
 import * as m0005 from "./0005-revocation.js";
 import * as m0006 from "./0006-pending-role-syncs.js";
 import * as m0007 from "./0007-role-user-indexes.js";
+import * as m0008 from "./0008-input-hardening.js";
 import * as m0009 from "./0009-secrets-at-rest.js";
 import * as m0010 from "./0010-sso-bounds.js";
 
@@ -25,6 +26,7 @@ const migrations: Migration[] = [
   { name: "0005-revocation", ...m0005 },
   { name: "0006-pending-role-syncs", ...m0006 },
   { name: "0007-role-user-indexes", ...m0007 },
+  { name: "0008-input-hardening", ...m0008 },
   { name: "0009-secrets-at-rest", ...m0009 },
   { name: "0010-sso-bounds", ...m0010 },
 ];

@@ -4,6 +4,7 @@ import { adminAuth } from "./http/auth.js";
 import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.js";
+import { urlGuard } from "./http/input-guard.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
@@ -22,6 +23,7 @@ export function createApp(deps: Deps): Express {
   app.set("query parser", "simple");
   app.set("trust proxy", false);
   app.use(requestContext(deps.logger, deps.metrics, deps.now));
+  app.use(urlGuard());
   // SCIM first: most requests are SCIM, and every router a request passes costs it.
   app.use("/scim/v2", scimRoutes(deps));
   app.use(healthRoutes(deps));

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
+import { MAX_SERIAL_ID, serialId } from "../db/rows.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { parseInput } from "../http/validate.js";
@@ -12,7 +13,7 @@ const listQuery = z
     state: z.enum(["pending", "running", "relayed", "done", "failed"]).optional(),
     tenant: z.string().min(1).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    before: z.coerce.number().int().min(1).optional(),
+    before: z.coerce.number().int().min(1).max(MAX_SERIAL_ID).optional(),
   })
   .strict();
 
@@ -44,9 +45,8 @@ export function jobRoutes(deps: Deps): Router {
     res.json({ jobs: list.map(publicJob), next: list.length === q.limit ? String(list.at(-1)!.id) : null });
   });
   r.post("/jobs/:id/retry", async (req, res) => {
-    const id = Number(req.params.id);
-    const job =
-      Number.isSafeInteger(id) && id > 0 ? await resetFailedJob(deps.db, id, deps.now()) : undefined;
+    const id = serialId(req.params.id);
+    const job = id ? await resetFailedJob(deps.db, id, deps.now()) : undefined;
     if (!job) throw new AppError(404, "FAILED_JOB_NOT_FOUND", `No failed job with id ${req.params.id}`);
     notifyJobsEnqueued();
     res.status(202).json(publicJob(job));

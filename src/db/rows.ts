@@ -23,3 +23,16 @@ export function toIso(v: unknown): string | null {
 export function nowIso(clock: () => Date = () => new Date()): string {
   return clock().toISOString();
 }
+
+/**
+ * Largest id of an `increments` column (jobs, webhook deliveries): PostgreSQL's serial is a
+ * 32-bit integer and refuses to compare with a larger number (a 500 where SQLite found nothing).
+ */
+export const MAX_SERIAL_ID = 2_147_483_647;
+
+/** A path or query value as an `increments` id, or undefined when it cannot name a row. */
+export function serialId(v: unknown): number | undefined {
+  const n =
+    typeof v === "number" ? v : typeof v === "string" && /^\d{1,10}$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isInteger(n) && n >= 1 && n <= MAX_SERIAL_ID ? n : undefined;
+}

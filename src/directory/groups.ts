@@ -4,6 +4,7 @@ import { isUniqueViolation } from "../db/errors.js";
 import { writeTransaction } from "../db/write-transaction.js";
 import { ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
+import { assertGroupFits } from "./limits.js";
 import * as store from "./groups-store.js";
 import type { GroupRow, MemberRow } from "./groups-store.js";
 import { existingUserIds } from "./users-store.js";
@@ -164,6 +165,7 @@ export async function createGroup(
     createdAt: at,
     updatedAt: at,
   };
+  assertGroupFits(group);
   try {
     await writeTransaction(deps.db, async (trx) => {
       await store.insertGroup(trx, group);
@@ -202,6 +204,7 @@ export async function updateGroup(
       const before = groupDoc(current);
       const doc = change.mutate ? change.mutate(structuredClone(before)) : before;
       attempted = doc;
+      assertGroupFits(rowFields(doc), current);
       const attrsChanged = JSON.stringify(doc) !== JSON.stringify(before);
       const membersChanged = change.delta
         ? await applyDelta(trx, tenantId, id, change.delta, changes)

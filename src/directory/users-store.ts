@@ -1,6 +1,7 @@
 import { type Binding, exec, insertSql } from "../db/exec.js";
 import type { Db } from "../db/knex.js";
 import { parseJson, toBool, toIso } from "../db/rows.js";
+import { assertUserFits } from "./limits.js";
 import { findRowById, idsPresent, type PageOptions, queryPage, rowsByIds } from "./table-queries.js";
 
 /** A directory user as stored: indexed columns plus the full SCIM document. */
@@ -103,6 +104,7 @@ function userValues(u: UserRow): Binding[] {
 
 /** Insert a user row and its e-mail rows. */
 export async function insertUser(db: Db, u: UserRow, emails: EmailRow[]): Promise<void> {
+  assertUserFits(u, emails);
   const { sql, bindings } = insertSql(
     "users",
     ["id", "tenant_id", "source", "created_at", ...WRITE_COLUMNS],
@@ -134,6 +136,7 @@ export async function updateUser(
   previous: UserRow,
   emails: EmailRow[] | null,
 ): Promise<boolean> {
+  assertUserFits(u, emails, previous);
   const values = userValues(u);
   const old = userValues(previous);
   const changed = WRITE_COLUMNS.flatMap((_c, i) => (values[i] !== old[i] ? [i] : []));

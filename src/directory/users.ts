@@ -44,8 +44,18 @@ export function columnsFromDoc(doc: UserDoc) {
   };
 }
 
+// RFC 7643 §4.1: `password`, bare or URN-qualified, in any casing (attribute names are
+// case-insensitive, RFC 7643 §2.1).
+const PASSWORD_KEY = /^(?:urn:ietf:params:scim:schemas:core:2\.0:user:)?password$/i;
+
+/**
+ * The document as stored: externalId lives in its column, and a password never lives anywhere.
+ * The SCIM layer already drops it (writeOnly); this is the last step before every user write,
+ * so no caller can store one by mistake.
+ */
 function splitDoc(doc: UserDoc): UserDoc {
   const { externalId: _e, ...rest } = doc;
+  for (const key of Object.keys(rest)) if (PASSWORD_KEY.test(key)) delete rest[key];
   return rest;
 }
 

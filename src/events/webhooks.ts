@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { MAX_SERIAL_ID, serialId } from "../db/rows.js";
 import type { Knex } from "knex";
 import { z } from "zod";
 import { AppError } from "../http/errors.js";
@@ -17,8 +18,10 @@ export interface WebhookDeps {
   config: { allowPrivateNetwork: boolean };
 }
 
+// Event types are at most 64 characters (events.type); a longer pattern could never match.
 const eventPattern = z
   .string()
+  .max(64)
   .regex(
     /^(\*|[a-z][a-z_]*(\.[a-z_]+)*(\.\*)?)$/,
     "must be an event type, a prefix such as 'user.*', or '*'",
@@ -147,7 +150,7 @@ const listQuery = z
   .object({
     state: z.enum(["pending", "delivered", "failed"]).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    before: z.coerce.number().int().min(1).optional(),
+    before: z.coerce.number().int().min(1).max(MAX_SERIAL_ID).optional(),
   })
   .strict();
 
@@ -186,9 +189,8 @@ export async function listDeliveries(deps: WebhookDeps, slug: string, id: string
 /** Send a delivery again (whatever its state); the receiver deduplicates by event id. */
 export async function redeliver(deps: WebhookDeps, slug: string, id: string, deliveryId: string) {
   const hook = await requireWebhook(deps, slug, id);
-  const d = Number.isInteger(Number(deliveryId))
-    ? await store.findDelivery(deps.db, hook.tenantId, id, Number(deliveryId))
-    : undefined;
+  const n = serialId(deliveryId);
+  const d = n ? await store.findDelivery(deps.db, hook.tenantId, id, n) : undefined;
   if (!d) throw new AppError(404, "DELIVERY_NOT_FOUND", `Delivery ${deliveryId} not found`);
   const now = deps.now();
   await deps.db.transaction(async (trx) => {

@@ -22,18 +22,21 @@ const roleKey = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1–64 letters, digits, '_', '.' or '-'");
 
+// roles.priority is a 32-bit integer column: PATCH took any integer (2^40 answered 500 on PostgreSQL).
+const priority = z.number().int().min(-1_000_000).max(1_000_000);
+
 /** Body of POST …/roles. */
 export const createRoleInput = z
   .object({
     key: roleKey,
     name: z.string().trim().min(1).max(200),
-    priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+    priority: priority.default(0),
   })
   .strict();
 
 /** Body of PATCH …/roles/{key}. */
 export const updateRoleInput = z
-  .object({ name: z.string().trim().min(1).max(200).optional(), priority: z.number().int().optional() })
+  .object({ name: z.string().trim().min(1).max(200).optional(), priority: priority.optional() })
   .strict();
 
 /** One mapping: a group by Roster id or externalId, and a role key. */

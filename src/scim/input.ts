@@ -48,7 +48,7 @@ function stripReadOnly(body: Record<string, unknown>, id: string | undefined, re
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     const k = key.toLowerCase();
-    if (k === "schemas" || k === "meta" || k === "password") continue;
+    if (k === "schemas" || k === "meta") continue;
     if (k === "id") {
       if (id !== undefined && value !== id)
         throw ScimError.of("mutability", "id is read-only and does not match the URL");
@@ -83,9 +83,8 @@ function canonical(kind: ResourceKind, attrs: Record<string, unknown>): Record<s
 export function userDocFromBody(body: unknown, id?: string): UserDoc {
   const obj = asObject(body);
   checkSchemas(USER_KIND, obj);
-  if (obj.password !== undefined && typeof obj.password !== "string") {
-    throw ScimError.of("invalidValue", "password must be a string");
-  }
+  // password (in any casing or URN-qualified) goes through the PATCH engine like every other
+  // attribute: checked, then discarded as writeOnly (patch-apply.ts), so no form can slip by.
   const doc = canonical(USER_KIND, stripReadOnly(obj, id, ["groups"]));
   if (typeof doc.userName !== "string" || doc.userName.trim() === "") {
     throw ScimError.of("invalidValue", "userName is required and must be a non-empty string");

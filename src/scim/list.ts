@@ -17,16 +17,23 @@ export interface ListParams {
   projection: Projection;
 }
 
+// 2^53 - 1: beyond it a number is no longer exact (1e300 is an "integer" to Number.isInteger),
+// and an OFFSET of 1e300 is an error in both databases (it answered 500).
+const LARGEST = Number.MAX_SAFE_INTEGER;
+
 function integer(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   const n = typeof v === "number" ? v : Number(v);
   if (!Number.isInteger(n)) throw ScimError.of("invalidValue", `${name} must be an integer`);
+  if (!Number.isSafeInteger(n))
+    throw ScimError.of("invalidValue", `${name} must be an integer from -${LARGEST} to ${LARGEST}`);
   return n;
 }
 
 /**
  * Read list parameters from a query string (GET) or a SearchRequest body (POST /.search).
  * RFC 7644 §3.4.2.4: startIndex < 1 is 1, count < 0 is 0; count above maxResults is clamped.
+ * Either beyond ±(2^53 - 1) is 400 invalidValue: it says nothing a client can mean.
  */
 export function parseListParams(src: Record<string, unknown>): ListParams {
   const get = (name: string) =>

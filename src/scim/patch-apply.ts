@@ -2,6 +2,7 @@ import { ScimError } from "../http/errors.js";
 import { filterEqualities, matchesFilter } from "./patch-filter.js";
 import type { PatchTarget } from "./patch-path.js";
 import {
+  assertMultiValueCount,
   coerceAttrValue,
   coerceItem,
   coerceSimple,
@@ -33,6 +34,10 @@ export function applyToTarget(
   // RFC 7644 §3.5.2: "a client MUST NOT modify an attribute that has mutability 'readOnly'" → mutability.
   if (t.attr.mutability === "readOnly" || t.sub?.mutability === "readOnly")
     throw mutability(`'${t.text}' is readOnly`);
+  if (t.attr.mutability === "writeOnly") {
+    discardWriteOnly(op, t, value);
+    return;
+  }
   const inExtension = t.schema !== kind.schema;
   let container = doc;
   if (inExtension) {
@@ -47,6 +52,16 @@ export function applyToTarget(
   if (inExtension && Object.keys(container).length === 0) deleteAttr(doc, t.schema);
 }
 
+/**
+ * writeOnly attributes (RFC 7643 §4.1.1: `password`) are checked and then dropped: every write
+ * (POST, PUT, PATCH in any form, Bulk) builds the stored document through this function, so a
+ * value sent by an IdP never reaches the document, the database or an event. Roster is not a
+ * password store and publishes changePassword: false; an IdP that sends one anyway succeeds.
+ */
+function discardWriteOnly(op: OpName, t: PatchTarget, value: unknown): void {
+  if (op !== "remove" && value !== null) coerceAttrValue(t.attr, value, t.attr.name);
+}
+
 // RFC 7644 §3.5.2.2: "If an attribute is removed or becomes unassigned and is defined as a required
 // attribute or a read-only attribute, the server SHALL return ... 'mutability'". Immutable: §3.5.2.
 function unassign(container: Json, t: PatchTarget): void {
@@ -58,6 +73,7 @@ function unassign(container: Json, t: PatchTarget): void {
 }
 
 function write(container: Json, t: PatchTarget, next: unknown): void {
+  if (Array.isArray(next)) assertMultiValueCount(next.length, t.attr.name);
   const current = getAttr(container, t.attr.name);
   // RFC 7644 §3.5.2: an immutable attribute may only be added "if the attribute had no previous value".
   if (t.attr.mutability === "immutable" && !isUnassigned(current) && !deepEqual(current, next))

@@ -1,3 +1,4 @@
+import { characters, SCIM_MULTI_VALUE_LIMIT, SCIM_STRING_LIMIT } from "../directory/limits.js";
 import { ScimError } from "../http/errors.js";
 import type { AttributeDef } from "./schema-info.js";
 
@@ -95,6 +96,9 @@ export function coerceSimple(def: AttributeDef, value: unknown, label: string): 
       if (typeof value !== "string") break;
       // RFC 7643 §4.1: "Each User MUST include a non-empty userName value" (same for required strings).
       if (def.required && value.trim() === "") throw invalid(label, "is required and cannot be empty");
+      // Indexed attributes have their column's (smaller) limit, checked by the directory.
+      if (value.length > SCIM_STRING_LIMIT && characters(value) > SCIM_STRING_LIMIT)
+        throw invalid(label, `is longer than ${SCIM_STRING_LIMIT} characters`);
       return value;
     case "boolean":
       if (typeof value === "boolean") return value;
@@ -144,9 +148,19 @@ export function coerceItem(def: AttributeDef, value: unknown, label: string): un
 
 /** A whole attribute value; a lone value for a multi-valued attribute is wrapped in an array. */
 export function coerceAttrValue(def: AttributeDef, value: unknown, label: string): unknown {
-  if (def.multiValued) return (Array.isArray(value) ? value : [value]).map((v) => coerceItem(def, v, label));
+  if (def.multiValued) {
+    const list = Array.isArray(value) ? value : [value];
+    assertMultiValueCount(list.length, label);
+    return list.map((v) => coerceItem(def, v, label));
+  }
   if (Array.isArray(value)) throw invalid(label, "is single-valued and does not take an array");
   return coerceItem(def, value, label);
+}
+
+/** At most SCIM_MULTI_VALUE_LIMIT values in one multi-valued attribute (see limits.ts). */
+export function assertMultiValueCount(count: number, label: string): void {
+  if (count > SCIM_MULTI_VALUE_LIMIT)
+    throw invalid(label, `has ${count} values; at most ${SCIM_MULTI_VALUE_LIMIT} are accepted`);
 }
 
 /**

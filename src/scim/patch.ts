@@ -111,7 +111,11 @@ function* noPathEntries(kind: ResourceKind, value: Json): Generator<[string, unk
       continue;
     }
     if (!isObject(v)) throw ScimError.of("invalidValue", `'${key}' must be an object of attributes`);
-    for (const [k, inner] of Object.entries(v)) yield [`${schema}:${k}`, inner];
+    for (const [k, inner] of Object.entries(v)) {
+      // An extension object may repeat its own "schemas" (path = the extension URN, value =
+      // {"schemas": [...], "employeeNumber": ...}): it names the schema, it is no attribute.
+      if (k.toLowerCase() !== "schemas") yield [`${schema}:${k}`, inner];
+    }
   }
 }
 

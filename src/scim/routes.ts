@@ -29,7 +29,11 @@ function send(res: Response, r: h.ScimResult): void {
 export function scimRoutes(deps: Deps): Router {
   const r = Router();
   const base = `${deps.config.publicUrl}/scim/v2`;
-  r.use(scimAuth(deps), jsonBody(deps.config.bodyLimitBytes));
+  r.use(
+    scimAuth(deps),
+    // RFC 7644 §3.1: application/scim+json; plain application/json accepted too.
+    jsonBody(deps.config.bodyLimitBytes, { mediaTypes: "application/scim+json (or application/json)" }),
+  );
 
   const ctxOf = (req: Request, res: Response): h.ScimContext => {
     const { tenantId, tokenId } = res.locals.scim as ScimLocals;

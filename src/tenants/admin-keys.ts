@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import { z } from "zod";
 import type { Db } from "../db/knex.js";
+import { badRequest } from "../http/errors.js";
+import { stringProblem } from "../http/input-guard.js";
+import { parseInput } from "../http/validate.js";
 import { displayPrefix, generateSecret, hashSecret, SECRET_PREFIX, sameHash } from "./secrets.js";
 
 /** An operator admin key as listed (no secret). */
@@ -12,8 +16,18 @@ export interface AdminKey {
   revokedAt: string | null;
 }
 
+/** Body of an admin key: its name, as the column holds it (200 characters, no NUL). */
+const createAdminKeyInput = z.object({ name: z.string().trim().min(1).max(200) });
+
 /** Create an admin key; the secret is returned once and stored as its SHA-256. */
 export async function createAdminKey(db: Db, name: string, now: Date): Promise<AdminKey & { token: string }> {
+  // The CLI's --name: PostgreSQL refused a longer (or NUL-holding) one where SQLite stored it.
+  ({ name } = parseInput(createAdminKeyInput, { name }));
+  const problem = stringProblem(name);
+  if (problem)
+    throw badRequest("VALIDATION_FAILED", `Invalid name: contains ${problem}`, [
+      { field: "name", message: `contains ${problem}` },
+    ]);
   const token = generateSecret(SECRET_PREFIX.admin);
   const key = {
     id: randomUUID(),

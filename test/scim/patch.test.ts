@@ -180,8 +180,15 @@ describe("scim patch: operations with a path [sqlite]", () => {
     );
   });
 
-  it("keeps a replaced password (writeOnly) for the caller to hash and strip", () => {
-    assert.equal(patchUser([{ op: "replace", path: "password", value: "s3cret!" }]).password, "s3cret!");
+  it("checks and discards a password (writeOnly): it never enters the document", () => {
+    const out = patchUser([
+      { op: "replace", path: "password", value: "s3cret!" },
+      { op: "add", path: "urn:ietf:params:scim:schemas:core:2.0:User:PASSWORD", value: "s3cret!" },
+      { op: "replace", value: { Password: "s3cret!", title: "Dr" } },
+    ]);
+    assert.ok(!JSON.stringify(out).includes("s3cret!"), JSON.stringify(out));
+    assert.equal(out.title, "Dr");
+    rejects(() => patchUser([{ op: "replace", path: "password", value: 7 }]), "invalidValue");
   });
 
   it("appends to multi-valued attributes without duplicating an existing value", () => {

@@ -1,4 +1,5 @@
 import { ScimError } from "../../http/errors.js";
+import { printable, stringProblem } from "../../http/input-guard.js";
 
 /** A comparison operator of RFC 7644 §3.4.2.2 (table 3), lower-cased. */
 export type CompareOp = "eq" | "ne" | "co" | "sw" | "ew" | "gt" | "ge" | "lt" | "le";
@@ -35,7 +36,7 @@ const fail = (msg: string): never => {
 };
 const at = (t: Token) => `at position ${t.pos + 1}`;
 // Echo user input in messages, but never a 4 KB of it.
-const quote = (text: string) => `'${text.length > 60 ? `${text.slice(0, 57)}...` : text}'`;
+const quote = (text: string) => `'${printable(text.length > 60 ? `${text.slice(0, 57)}...` : text)}'`;
 const describeToken = (t: Token) => (t.type === "end" ? "end of filter" : quote(t.text));
 
 function tokenize(input: string): Token[] {
@@ -72,8 +73,12 @@ function readString(input: string, start: number): Token {
   try {
     text = JSON.parse(raw);
   } catch {
-    fail(`Invalid string ${quote(raw)} at position ${start + 1}: bad escape or control character`);
+    fail(`Invalid string ${quote(printable(raw))} at position ${start + 1}: bad escape or control character`);
   }
+  // "\u0000" or a lone "\ud800" escape: PostgreSQL cannot compare with a NUL (a 500 where SQLite
+  // answered), and an unpaired surrogate is no character; neither can match a stored value.
+  const problem = stringProblem(text);
+  if (problem) fail(`The string at position ${start + 1} contains ${problem}, which no value can hold`);
   return { type: "string", text, pos: start, end: j + 1 };
 }
 

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { z } from "zod";
+import { characters } from "../../directory/limits.js";
 import { AppError, conflict, notFound } from "../../http/errors.js";
+import { stringProblem } from "../../http/input-guard.js";
 import { redirectTargetUrl } from "../../http/redirect-target.js";
 import { parseInput } from "../../http/validate.js";
 import type { JobRegistry } from "../../jobs/registry.js";
@@ -139,6 +141,23 @@ function checkSsoUrl(deps: SsoDeps, ssoUrl: string, field: string): void {
     throw fieldError(field, "must be an https URL");
 }
 
+/**
+ * What metadata (XML or fetched) says must fit its columns like a field given directly: the
+ * entity ID's 1,024 and the SSO URL's 2,048 characters, no NUL (`&#0;`) or lone surrogate
+ * (`&#xD800;`). PostgreSQL refused them with a 500; SQLite stored them.
+ */
+function checkIdpFits(idp: { entityId: string; ssoUrl: string }, field: string): void {
+  for (const [what, value, limit] of [
+    ["the entity ID", idp.entityId, 1024],
+    ["the SSO URL", idp.ssoUrl, 2048],
+  ] as const) {
+    const problem = stringProblem(value);
+    if (problem) throw fieldError(field, `${what} contains ${problem}`);
+    if (value.length > limit && characters(value) > limit)
+      throw fieldError(field, `${what} is longer than ${limit} characters`);
+  }
+}
+
 /** Create or change the tenant's connection (PUT). A real change bumps the version and needs a new test. */
 export async function putConnection(deps: SsoDeps, slug: string, body: unknown) {
   const input = parseInput(putConnectionInput, body);
@@ -176,6 +195,7 @@ export async function putConnection(deps: SsoDeps, slug: string, body: unknown) 
       };
   if (idp) {
     const field = input.metadataXml ? "metadataXml" : input.metadataUrl ? "metadataUrl" : "certificates";
+    checkIdpFits(idp, field);
     checkSsoUrl(deps, idp.ssoUrl, input.ssoUrl ? "ssoUrl" : field);
     next.idpEntityId = idp.entityId;
     next.ssoUrl = idp.ssoUrl;
