@@ -13,17 +13,22 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
 import { registerSsoJobs } from "./saml/jobs.js";
 import { registerHousekeeping } from "./jobs/housekeeping.js";
+import { RedisHealth } from "./redis/health.js";
 import { hashSecret } from "./tenants/secrets.js";
 
 /** Everything the app, the workers and the CLI share: the one composition root. */
 export interface Deps {
   config: Config;
+  /** What kind of process this is (readiness differs: an API needs the database, a worker Redis too). */
+  role: ProcessRole;
   db: Knex;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
   jobs: JobRegistry;
   driver: JobDriver;
+  /** Redis as this process sees it, with its one outage log; present when REDIS_URL is set. */
+  redis?: RedisHealth;
   /** SHA-256 of ROSTER_ADMIN_TOKEN, when set (the token itself is not kept). */
   adminTokenHash?: string;
   close(): Promise<void>;
@@ -50,6 +55,8 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const db = createDb(config.database, opts.db);
   const metrics = createMetrics();
   const now = opts.now ?? (() => new Date());
+  const redis = config.redisUrl ? new RedisHealth(logger, now) : undefined;
+  const prefix = opts.queuePrefix ?? config.queuePrefix;
   const jobs = new JobRegistry();
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
@@ -65,8 +72,9 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
       redisUrl: config.redisUrl,
       relay: true,
       work: role === "worker" || config.inlineJobs,
-      prefix: opts.queuePrefix ?? config.queuePrefix,
+      prefix,
       pollMs: opts.pollMs,
+      health: redis,
     });
   } else if (role === "worker" || config.inlineJobs) {
     driver = new InlineDriver(runDeps, { pollMs: opts.pollMs });
@@ -75,12 +83,14 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   }
   return {
     config,
+    role,
     db,
     logger,
     metrics,
     now,
     jobs,
     driver,
+    redis,
     adminTokenHash: config.adminToken ? hashSecret(config.adminToken) : undefined,
     async close() {
       await db.destroy();

@@ -3,21 +3,28 @@ import type { Deps } from "../deps.js";
 import { pingDb } from "../db/knex.js";
 import { countJobs } from "../jobs/store.js";
 
-/** /healthz (process up), /readyz (database and queue answer), /metrics (Prometheus). */
+/**
+ * /healthz (the process is up), /readyz (it can serve) and /metrics (Prometheus). An API process is ready when its
+ * database answers: writes go to the jobs table (the outbox) while Redis is down, so taking every
+ * API process out of the load balancer for a Redis outage would turn a delay of background work
+ * into a full outage. Redis is reported in the body (`checks.redis`, status `degraded`). A worker
+ * does nothing without Redis, so its readiness needs both.
+ */
 export function healthRoutes(deps: Deps): Router {
   const r = Router();
   r.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
   r.get("/readyz", async (_req, res) => {
-    const [database, queue] = await Promise.all([pingDb(deps.db), deps.driver.ready()]);
+    const [database, redis] = await Promise.all([pingDb(deps.db), redisReady(deps)]);
+    const needsRedis = deps.role === "worker";
+    const ready = database && (redis !== false || !needsRedis);
     const checks = {
       database: database ? "ok" : "down",
-      ...(deps.config.redisUrl ? { redis: queue ? "ok" : "down" } : {}),
+      ...(redis === undefined ? {} : { redis: redis ? "ok" : "down" }),
     };
-    res
-      .status(database && queue ? 200 : 503)
-      .json({ status: database && queue ? "ok" : "unavailable", checks });
+    const status = !ready ? "unavailable" : redis === false ? "degraded" : "ok";
+    res.status(ready ? 200 : 503).json({ status, checks });
   });
   r.get("/metrics", async (_req, res) => {
     const registry = deps.metrics.registry;
@@ -34,4 +41,11 @@ export function healthRoutes(deps: Deps): Router {
     res.type(registry.contentType).send((await registry.metrics()) + jobLines);
   });
   return r;
+}
+
+/** Whether Redis answers (undefined without REDIS_URL); no ping while an outage is known. */
+async function redisReady(deps: Deps): Promise<boolean | undefined> {
+  if (!deps.config.redisUrl) return undefined;
+  if (deps.redis?.state === "down") return false;
+  return deps.driver.ready();
 }

@@ -48,6 +48,8 @@ export interface TestContext {
   adminToken: string;
   logs: string[];
   clock: TestClock;
+  /** This context's Redis key prefix. */
+  queuePrefix: string;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,8 @@ export interface ContextOptions {
   redis?: boolean;
   env?: Record<string, string>;
   clock?: TestClock;
+  /** Redis key prefix (BullMQ, rate limits); two contexts given the same one share their Redis state. */
+  queuePrefix?: string;
 }
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop";
@@ -105,12 +109,13 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
   });
   const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
   const clock = opts.clock ?? new TestClock();
+  const queuePrefix = opts.queuePrefix ?? `rt${id}`;
   const deps = createDeps(config, {
     role: opts.role ?? "api",
     logger,
     now: clock.now,
     db: { searchPath: schema },
-    queuePrefix: `rt${id}`,
+    queuePrefix,
     pollMs: 20,
   });
   await migrateLatest(deps.db);
@@ -122,9 +127,10 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
     adminToken: ADMIN_TOKEN,
     logs,
     clock,
+    queuePrefix,
     async close() {
       await deps.driver.stop(5000);
-      if (redisUrl) await deleteRedisPrefix(redisUrl, `rt${id}`);
+      if (redisUrl) await deleteRedisPrefix(redisUrl, queuePrefix);
       await deps.close();
       await cleanup();
     },
