@@ -4,6 +4,7 @@ import { adminAuth } from "./http/auth.js";
 import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.js";
+import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
@@ -20,11 +21,14 @@ export function createApp(deps: Deps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
-  app.set("trust proxy", false);
+  // ROSTER_TRUST_PROXY: off by default, never `true` (see config.ts).
+  app.set("trust proxy", deps.config.trustProxy);
   app.use(requestContext(deps.logger, deps.metrics, deps.now));
-  // SCIM first: most requests are SCIM, and every router a request passes costs it.
+  // SCIM first: most requests are SCIM, and every router a request passes costs it. Its failed
+  // authentications are limited in scimAuth (successful ones never are).
   app.use("/scim/v2", scimRoutes(deps));
   app.use(healthRoutes(deps));
+  app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
   app.use(
     "/admin/v1",

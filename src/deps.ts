@@ -8,6 +8,7 @@ import { BullmqDriver } from "./jobs/bullmq-driver.js";
 import { InlineDriver } from "./jobs/inline-driver.js";
 import { JobRegistry } from "./jobs/registry.js";
 import type { JobDriver } from "./jobs/types.js";
+import { createRateLimits, type RateLimits } from "./http/rate-limiters.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
@@ -29,6 +30,8 @@ export interface Deps {
   driver: JobDriver;
   /** Redis as this process sees it, with its one outage log; present when REDIS_URL is set. */
   redis?: RedisHealth;
+  /** Rate limits of sign-in endpoints and failed authentication. */
+  rateLimits: RateLimits;
   /** SHA-256 of ROSTER_ADMIN_TOKEN, when set (the token itself is not kept). */
   adminTokenHash?: string;
   close(): Promise<void>;
@@ -43,7 +46,7 @@ export interface DepsOptions {
   logger?: Logger;
   now?: () => Date;
   db?: DbOptions;
-  /** Redis key prefix for BullMQ (tests isolate themselves with it). */
+  /** Redis key prefix for BullMQ and rate limits (tests isolate themselves with it). */
   queuePrefix?: string;
   pollMs?: number;
 }
@@ -57,6 +60,12 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const now = opts.now ?? (() => new Date());
   const redis = config.redisUrl ? new RedisHealth(logger, now) : undefined;
   const prefix = opts.queuePrefix ?? config.queuePrefix;
+  const rateLimits = createRateLimits(config, {
+    logger,
+    prefix: prefix ?? "bull",
+    health: redis,
+    shared: role === "api",
+  });
   const jobs = new JobRegistry();
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
@@ -91,8 +100,10 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
     jobs,
     driver,
     redis,
+    rateLimits,
     adminTokenHash: config.adminToken ? hashSecret(config.adminToken) : undefined,
     async close() {
+      await rateLimits.close();
       await db.destroy();
     },
   };
