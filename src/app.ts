@@ -3,7 +3,7 @@ import type { Deps } from "./deps.js";
 import { adminAuth } from "./http/auth.js";
 import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
-import { healthRoutes } from "./http/health.js";
+import { healthRoutes, metricsRoute } from "./http/health.js";
 import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
@@ -28,6 +28,8 @@ export function createApp(deps: Deps): Express {
   // authentications are limited in scimAuth (successful ones never are).
   app.use("/scim/v2", scimRoutes(deps));
   app.use(healthRoutes(deps));
+  // With METRICS_PORT, /metrics lives on that listener only (server.ts, worker.ts).
+  if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
   app.use(

@@ -1,6 +1,18 @@
 import v8 from "node:v8";
 import { ConfigError, type Config, loadConfig } from "./config.js";
 
+/**
+ * Exit code of an API process of a cluster that cannot start (port taken, database unusable):
+ * the primary stops instead of restarting it forever (sysexits' EX_CONFIG).
+ */
+export const CANNOT_START = 78;
+
+/** End a process that cannot start: one line on stderr saying what and what to do, no stack. */
+export function exitCannotStart(message: string, code = 1): never {
+  process.stderr.write(`roster: ${message}\n`);
+  process.exit(code);
+}
+
 /** Entry points' config loading: print every problem and exit 1 before anything starts. */
 export function loadConfigOrExit(): Config {
   try {

@@ -175,6 +175,28 @@ export const CONFIG_VARIABLES = {
       "Failed admin API authentications per client address before the address gets 429 for the rest of the window",
     default: "20/1m",
   },
+  METRICS_PORT: {
+    description:
+      "Serve /metrics (and /healthz, /readyz) on this port instead of the API port; worker processes listen on it too",
+  },
+  METRICS_TOKEN: {
+    description:
+      "Bearer token (at least 16 characters) that /metrics on the API port accepts; without it only loopback clients may read /metrics there",
+    secret: true,
+  },
+  HTTP_HEADERS_TIMEOUT_MS: {
+    description: "How long a client may take to send a request's headers (slow-header attacks); 408 after",
+    default: "20000",
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    description: "How long a client may take to send a whole request, body included; 408 after",
+    default: "60000",
+  },
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: {
+    description:
+      "How long an idle keep-alive connection stays open; behind a load balancer, set it above the balancer's idle timeout",
+    default: "5000",
+  },
 } as const;
 
 const schema = z
@@ -217,6 +239,22 @@ const schema = z
     ROSTER_RATE_LIMIT_OAUTH_TENANT: rate.prefault("12000/1m"),
     ROSTER_RATE_LIMIT_SCIM_FAILURES: rate.prefault("30/1m"),
     ROSTER_RATE_LIMIT_ADMIN_FAILURES: rate.prefault("20/1m"),
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
+  })
+  .superRefine((env, ctx) => {
+    // Node refuses a request timeout shorter than the headers timeout (it would never apply).
+    if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS)
+      ctx.addIssue({
+        code: "custom",
+        path: ["HTTP_REQUEST_TIMEOUT_MS"],
+        message: "must be at least HTTP_HEADERS_TIMEOUT_MS",
+      });
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT)
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
   })
   .transform((env) => ({
     port: env.PORT,
@@ -241,6 +279,13 @@ const schema = z
       oauthPerTenant: env.ROSTER_RATE_LIMIT_OAUTH_TENANT,
       scimFailuresPerAddress: env.ROSTER_RATE_LIMIT_SCIM_FAILURES,
       adminFailuresPerAddress: env.ROSTER_RATE_LIMIT_ADMIN_FAILURES,
+    },
+    metricsPort: env.METRICS_PORT,
+    metricsToken: env.METRICS_TOKEN,
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
   }));
 

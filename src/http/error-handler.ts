@@ -56,7 +56,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       log.error({ err }, "unhandled error");
     }
     if (res.headersSent) return;
-    if (status === 401)
+    if (status === 401 && !res.get("WWW-Authenticate"))
       res.set("WWW-Authenticate", isScimRequest(req) ? 'Bearer realm="scim"' : 'Bearer realm="admin"');
     if (isScimRequest(req)) {
       res
