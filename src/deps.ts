@@ -55,7 +55,7 @@ export interface DepsOptions {
 export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const role = opts.role ?? "api";
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const db = createDb(config.database, opts.db);
+  const db = createDb(config.database, { ...opts.db, logger });
   const metrics = createMetrics();
   const now = opts.now ?? (() => new Date());
   const redis = config.redisUrl ? new RedisHealth(logger, now) : undefined;

@@ -1,7 +1,13 @@
 import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { createApp } from "./app.js";
-import { CANNOT_START, exitCannotStart, keepHeapCompact, loadConfigOrExit } from "./boot.js";
+import {
+  CANNOT_START,
+  exitCannotStart,
+  keepHeapCompact,
+  loadConfigOrExit,
+  withDatabaseOrExit,
+} from "./boot.js";
 import type { Config } from "./config.js";
 import { migrateLatest } from "./db/knex.js";
 import { scheduleHousekeeping } from "./jobs/housekeeping.js";
@@ -32,15 +38,17 @@ function printBootstrapToken(token: string): void {
 
 /** Migrate and bootstrap once, before any process serves. */
 async function prepare(config: Config): Promise<void> {
-  const deps = createDeps(config, { role: "cli" });
-  try {
-    const applied = await migrateLatest(deps.db);
-    if (applied.length) deps.logger.info({ migrations: applied }, "migrations applied");
-    const token = await bootstrapAdminKey(deps.db, !!config.adminToken, deps.now());
-    if (token) printBootstrapToken(token);
-  } finally {
-    await deps.close();
-  }
+  await withDatabaseOrExit(config, async () => {
+    const deps = createDeps(config, { role: "cli" });
+    try {
+      const applied = await migrateLatest(deps.db);
+      if (applied.length) deps.logger.info({ migrations: applied }, "migrations applied");
+      const token = await bootstrapAdminKey(deps.db, !!config.adminToken, deps.now());
+      if (token) printBootstrapToken(token);
+    } finally {
+      await deps.close();
+    }
+  });
 }
 
 /** Listen on a port, or end the process with one line naming the port and what to do. */
@@ -55,8 +63,16 @@ async function listenOrExit(...args: Parameters<typeof listen>): Promise<Server>
 
 /** One API process: listen, run jobs, drain on SIGTERM. */
 async function serve(config: Config): Promise<void> {
-  const deps = createDeps(config, { role: "api" });
-  await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
+  const exitCode = cluster.isWorker ? CANNOT_START : 1;
+  const deps = await withDatabaseOrExit(
+    config,
+    async () => {
+      const d = createDeps(config, { role: "api" });
+      await scheduleHousekeeping(d.jobs, d.db, d.now());
+      return d;
+    },
+    exitCode,
+  );
   const server = await listenOrExit(createApp(deps), config.port, config.http);
   const monitoring = config.metricsPort
     ? await listenOrExit(createMonitoringApp(deps), config.metricsPort, config.http, "METRICS_PORT")

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { exitCannotStart, keepHeapCompact, loadConfigOrExit } from "./boot.js";
+import { exitCannotStart, keepHeapCompact, loadConfigOrExit, withDatabaseOrExit } from "./boot.js";
 import { migrateLatest } from "./db/knex.js";
 import { scheduleHousekeeping } from "./jobs/housekeeping.js";
 import { createDeps } from "./deps.js";
@@ -9,9 +9,12 @@ import { ListenError, listen } from "./http/listen.js";
 async function main(): Promise<void> {
   keepHeapCompact();
   const config = loadConfigOrExit();
-  const deps = createDeps(config, { role: "worker" });
-  await migrateLatest(deps.db);
-  await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
+  const deps = await withDatabaseOrExit(config, async () => {
+    const d = createDeps(config, { role: "worker" });
+    await migrateLatest(d.db);
+    await scheduleHousekeeping(d.jobs, d.db, d.now());
+    return d;
+  });
   // A worker serves no API; with METRICS_PORT it answers /metrics, /healthz and /readyz there
   // (ready: the database and, with REDIS_URL, Redis answer).
   let monitoring: Server | undefined;
