@@ -130,7 +130,7 @@ export const CONFIG_VARIABLES = {
   },
   ROSTER_QUEUE_PREFIX: {
     description:
-      "Redis key prefix of the BullMQ queues: deployments (or benchmarks) sharing one Redis each need their own",
+      "Redis key prefix of the BullMQ queues, the rate-limit counters and the run marker: deployments (or benchmarks) sharing one Redis each need their own",
     default: "bull",
   },
   ROSTER_WORKERS: {
@@ -172,7 +172,7 @@ export const CONFIG_VARIABLES = {
   },
   ROSTER_RATE_LIMIT_ADMIN_FAILURES: {
     description:
-      "Failed admin API authentications per client address before the address gets 429 for the rest of the window",
+      "Failed admin API (and METRICS_TOKEN) authentications per client address before the address gets 429 for the rest of the window",
     default: "20/1m",
   },
   METRICS_PORT: {
