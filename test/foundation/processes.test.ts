@@ -212,7 +212,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     const start = Date.now();
-    while (!out.includes("roster worker started") && Date.now() - start < 15_000)
+    while (!out.includes("roster worker started") && Date.now() - start < 60_000)
       await new Promise((r) => setTimeout(r, 100));
     assert.match(out, /"driver":"inline"/);
     child.kill("SIGTERM");

@@ -140,8 +140,9 @@ describe("start-up failures say what to do in one line [sqlite]", () => {
       [`sqlite:${notDb}/sub/roster.sqlite`, /notes\.txt is a file, so no folder can be created there/],
     ];
     // Every entry point on the first case; the server alone on the others (same code path).
+    // One process at a time: several compiling at once starve the suites running beside this one.
     const runs = cases.flatMap(([url, cause], i) =>
-      ENTRIES.slice(0, i === 0 ? 3 : 1).map(async ([entry, args]) => {
+      ENTRIES.slice(0, i === 0 ? 3 : 1).map(([entry, args]) => async () => {
         const r = await run(entry, { DATABASE_URL: url, PORT: "0" }, { args: [...args] });
         assert.equal(r.code, 1, `${entry} ${url}: ${r.stderr}`);
         const line = oneLine(r);
@@ -149,7 +150,7 @@ describe("start-up failures say what to do in one line [sqlite]", () => {
         assert.match(line, cause);
       }),
     );
-    await Promise.all(runs);
+    for (const check of runs) await check();
   });
 
   it("a folder the process may not write: names the folder", async (t) => {
@@ -202,7 +203,7 @@ describe(`start-up failures on PostgreSQL${pg ? " [postgres]" : ""}`, {
       [down, new RegExp(`connection refused at [^ ]+:${closed}: is PostgreSQL running`)],
     ];
     const runs = cases.flatMap(([dbUrl, cause], i) =>
-      ENTRIES.slice(0, i === 0 ? 3 : 1).map(async ([entry, args]) => {
+      ENTRIES.slice(0, i === 0 ? 3 : 1).map(([entry, args]) => async () => {
         const r = await run(entry, { DATABASE_URL: dbUrl, PORT: "0" }, { args: [...args] });
         assert.equal(r.code, 1, `${entry}: ${r.stderr}`);
         const line = oneLine(r);
@@ -211,6 +212,6 @@ describe(`start-up failures on PostgreSQL${pg ? " [postgres]" : ""}`, {
         assert.match(line, cause);
       }),
     );
-    await Promise.all(runs);
+    for (const check of runs) await check();
   });
 });
