@@ -3,36 +3,40 @@ import type { Deps } from "../deps.js";
 import { clientTenantSlugs } from "../oauth/client-tenant.js";
 import { formBody } from "../saml/http-util.js";
 import { sendPage } from "../saml/pages.js";
-import { scimErrorBody } from "./error-handler.js";
 import { addressKey } from "./client-address.js";
+import { AppError } from "./errors.js";
 import type { Limiter } from "./rate-limiters.js";
 
 /** How a 429 is written: in the dialect of the path it answers. */
-export type LimitDialect = "scim" | "admin" | "oauth" | "html";
+export type LimitDialect = "api" | "oauth" | "html";
 
-/** Answer 429 with Retry-After (RFC 9110 §10.2.3, RFC 6585 §4) in the path's dialect. */
+/**
+ * Answer 429 with Retry-After (RFC 9110 §10.2.3, RFC 6585 §4). A person gets a page; an OAuth
+ * client RFC 6749 §5.2's `{error, error_description}` (what its library reads, as the OAuth
+ * routes answer every error); anything else goes to the one error handler as RATE_LIMITED, which
+ * renders it as a SCIM error under /scim and as an admin API error elsewhere.
+ */
 export function sendRateLimited(
   res: Response,
   dialect: LimitDialect,
   retryAfterSeconds: number,
   message: string,
-) {
+): void {
   res.set({ "Retry-After": String(retryAfterSeconds), "Cache-Control": "no-store" });
-  if (dialect === "html")
-    return sendPage(res, {
+  if (dialect === "html") {
+    sendPage(res, {
       status: 429,
       title: "Too many sign-in attempts",
       reason: `${message} Please wait ${retryAfterSeconds} seconds and try again.`,
       reference: "RATE_LIMITED",
     });
-  if (dialect === "scim")
-    return res
-      .status(429)
-      .type("application/scim+json")
-      .send(JSON.stringify(scimErrorBody(429, message)));
-  // RFC 6749 §5.2's shape: OAuth clients read `error`/`error_description` on /oauth/token and /oauth/introspect.
-  if (dialect === "oauth") return res.status(429).json({ error: "rate_limited", error_description: message });
-  res.status(429).json({ error: { code: "RATE_LIMITED", message } });
+    return;
+  }
+  if (dialect === "oauth") {
+    res.status(429).json({ error: "rate_limited", error_description: message });
+    return;
+  }
+  throw new AppError(429, "RATE_LIMITED", message);
 }
 
 /** What limitRequests needs: the limits, where the tenant comes from, how to answer. */
@@ -115,7 +119,7 @@ export function signInRateLimits(deps: Deps): Router {
       perAddress: limits.ssoPerAddress,
       perTenant: limits.ssoPerTenant,
       tenantOf: (req) => String(req.params.slug).slice(0, 100),
-      dialect: (req) => (BROWSER_SSO_PAGE.test(req.originalUrl.split("?")[0]) ? "html" : "admin"),
+      dialect: (req) => (BROWSER_SSO_PAGE.test(req.originalUrl.split("?")[0]) ? "html" : "api"),
     }),
   );
   r.get(

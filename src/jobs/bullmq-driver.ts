@@ -170,7 +170,9 @@ export class BullmqDriver implements JobDriver {
 
   async ready(): Promise<boolean> {
     try {
-      return (await redisCall(this.connection.ping(), 1000)) === "PONG";
+      const up = (await redisCall(this.connection.ping(), 1000)) === "PONG";
+      if (up) this.health.connected();
+      return up;
     } catch {
       return false;
     }
@@ -235,6 +237,8 @@ export class BullmqDriver implements JobDriver {
     const at = performance.now();
     if (this.runCheckedAt && at - this.runCheckedAt < RUN_CHECK_MS) return;
     const marker = await redisCall(this.connection.get(this.runKey), 5000);
+    // Redis answers: an outage declared on a timeout alone (no reconnect to end it) is over.
+    this.health.connected();
     if (!marker) {
       const released = await releaseRelayedJobs(this.deps.db, this.deps.now());
       if (released)
