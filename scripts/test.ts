@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ensureDatabase } from "./test-database.js";
 
 const args = process.argv.slice(2);
 const requireServices = args.includes("--services");
@@ -30,6 +31,8 @@ function testFiles(dir: string): string[] {
 const files = (only.length ? only : ["test"]).flatMap((p) =>
   statSync(p, { throwIfNoEntry: false })?.isDirectory() ? testFiles(p) : [p],
 );
+if (pg) await createMissingDatabase(pg);
+
 const tap = path.join(mkdtempSync(path.join(tmpdir(), "roster-test-")), "report.tap");
 const env: NodeJS.ProcessEnv = { ...process.env, ROSTER_TEST_PG: pg ?? "", ROSTER_TEST_REDIS: redis ?? "" };
 // The suites build their own config; the process-wide variables must not leak into them.
@@ -81,3 +84,13 @@ if ((redis || requireServices) && counts.redis === 0) {
   status = status || 1;
 }
 process.exit(status);
+
+/** The database DATABASE_URL names, created when missing (a fresh machine has none). */
+async function createMissingDatabase(url: string): Promise<void> {
+  try {
+    if (await ensureDatabase(url)) console.log(`created the test database ${new URL(url).pathname.slice(1)}`);
+  } catch (err) {
+    console.error(`cannot prepare the PostgreSQL test database: ${err instanceof Error ? err.message : err}`);
+    process.exit(2);
+  }
+}

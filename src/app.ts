@@ -3,8 +3,9 @@ import type { Deps } from "./deps.js";
 import { adminAuth } from "./http/auth.js";
 import { jsonBody } from "./http/body.js";
 import { errorHandler, notFoundHandler } from "./http/error-handler.js";
-import { healthRoutes } from "./http/health.js";
+import { healthRoutes, metricsRoute } from "./http/health.js";
 import { urlGuard } from "./http/input-guard.js";
+import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
@@ -21,12 +22,17 @@ export function createApp(deps: Deps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
-  app.set("trust proxy", false);
+  // ROSTER_TRUST_PROXY: off by default, never `true` (see config.ts).
+  app.set("trust proxy", deps.config.trustProxy);
   app.use(requestContext(deps.logger, deps.metrics, deps.now));
   app.use(urlGuard());
-  // SCIM first: most requests are SCIM, and every router a request passes costs it.
+  // SCIM first: most requests are SCIM, and every router a request passes costs it. Its failed
+  // authentications are limited in scimAuth (successful ones never are).
   app.use("/scim/v2", scimRoutes(deps));
   app.use(healthRoutes(deps));
+  // With METRICS_PORT, /metrics lives on that listener only (server.ts, worker.ts).
+  if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
+  app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
   app.use(
     "/admin/v1",

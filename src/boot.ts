@@ -1,6 +1,38 @@
 import v8 from "node:v8";
 import { ConfigError, type Config, loadConfig } from "./config.js";
 import { KeyFileError, keyFileNotice, loadKeyring } from "./secrets/key-file.js";
+import { describeDatabaseError, maskDatabaseUrl } from "./db/open-errors.js";
+
+/**
+ * Exit code of an API process of a cluster that cannot start (port taken, database unusable):
+ * the primary stops instead of restarting it forever (sysexits' EX_CONFIG).
+ */
+export const CANNOT_START = 78;
+
+/** End a process that cannot start: one line on stderr saying what and what to do, no stack. */
+export function exitCannotStart(message: string, code = 1): never {
+  process.stderr.write(`roster: ${message}\n`);
+  process.exit(code);
+}
+
+/**
+ * Run a process's first database work (opening, migrating). A database that cannot be opened
+ * (PostgreSQL down or unknown, a missing database, a wrong password, a file that is not SQLite,
+ * a folder, no permission) ends the process with one line naming DATABASE_URL (password masked)
+ * and the cause; anything else is rethrown as it is.
+ */
+export async function withDatabaseOrExit<T>(config: Config, fn: () => Promise<T>, code = 1): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const cause = describeDatabaseError(err, config.database);
+    if (!cause) throw err;
+    exitCannotStart(
+      `cannot open the database DATABASE_URL=${maskDatabaseUrl(config.database)}: ${cause}`,
+      code,
+    );
+  }
+}
 
 /**
  * Entry points' config loading: print every problem and exit 1 before anything starts. Without

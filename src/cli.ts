@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { loadConfigOrExit } from "./boot.js";
+import { loadConfigOrExit, withDatabaseOrExit } from "./boot.js";
 import { migrateLatest } from "./db/knex.js";
 import { createDeps, type Deps } from "./deps.js";
 import { AppError } from "./http/errors.js";
@@ -18,9 +18,13 @@ async function withDeps(
   json: boolean,
   fn: (deps: Deps) => Promise<{ data: unknown; text: string }>,
 ): Promise<void> {
-  const deps = createDeps(loadConfigOrExit(), { role: "cli" });
+  const config = loadConfigOrExit();
+  const deps = await withDatabaseOrExit(config, async () => {
+    const d = createDeps(config, { role: "cli" });
+    await migrateLatest(d.db);
+    return d;
+  });
   try {
-    await migrateLatest(deps.db);
     await prepareStoredSecrets(deps);
     const { data, text } = await fn(deps);
     process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseKeyText } from "./secrets/cipher.js";
 
@@ -20,6 +21,65 @@ const byteSize = z
     const unit = (m[2] ?? "b").toLowerCase();
     return Number(m[1]) * (unit === "mb" ? 1024 * 1024 : unit === "kb" ? 1024 : 1);
   });
+
+/** A rate: so many points (requests, or failures) per window. */
+export interface Rate {
+  points: number;
+  durationSeconds: number;
+}
+
+/** A rate such as 600/1m, 30/10m or 5/30s: at most N per window. */
+const rate = z
+  .string()
+  .trim()
+  .regex(/^\d+\s*\/\s*\d*\s*[smh]$/i, "must be a rate such as 600/1m, 30/10m or 20/30s")
+  .transform((v): Rate => {
+    const m = /^(\d+)\s*\/\s*(\d*)\s*([smh])$/i.exec(v)!;
+    const unit = { s: 1, m: 60, h: 3600 }[m[3].toLowerCase() as "s" | "m" | "h"];
+    return { points: Number(m[1]), durationSeconds: Number(m[2] || "1") * unit };
+  })
+  .refine((r) => r.points >= 1 && r.durationSeconds >= 1 && r.durationSeconds <= 86_400, {
+    message: "must allow at least 1 per window of 1 s to 24 h",
+  });
+
+/**
+ * Which proxies to believe about the client address (X-Forwarded-For), as Express's `trust
+ * proxy`: false (off), a hop count, or addresses/CIDRs (and Express's names loopback, linklocal,
+ * uniquelocal). Never `true`: it trusts the leftmost X-Forwarded-For entry, which the client
+ * writes itself, so every client could pick its own rate-limit key and pass for loopback.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    const lower = v.toLowerCase();
+    if (lower === "off" || lower === "false" || lower === "0") return false;
+    if (lower === "true" || lower === "on" || lower === "all") {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "true would trust any X-Forwarded-For a client sends: give the hop count (e.g. 1) or the proxies' addresses/CIDRs",
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(v)) return Number(v);
+    const list = v.split(",").map((s) => s.trim());
+    const named = ["loopback", "linklocal", "uniquelocal"];
+    const bad = list.filter((s) => !named.includes(s) && !isAddressOrCidr(s));
+    if (bad.length) {
+      ctx.addIssue({ code: "custom", message: `not an address, CIDR, hop count or off: ${bad.join(", ")}` });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+function isAddressOrCidr(s: string): boolean {
+  const [ip, bits, ...rest] = s.split("/");
+  const family = isIP(ip);
+  if (family === 0 || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 /**
  * Every environment variable Roster reads, with its description. `secret: true` marks values
@@ -72,7 +132,7 @@ export const CONFIG_VARIABLES = {
   },
   ROSTER_QUEUE_PREFIX: {
     description:
-      "Redis key prefix of the BullMQ queues: deployments (or benchmarks) sharing one Redis each need their own",
+      "Redis key prefix of the BullMQ queues, the rate-limit counters and the run marker: deployments (or benchmarks) sharing one Redis each need their own",
     default: "bull",
   },
   ROSTER_SSO_MAX_PENDING_LOGINS: {
@@ -98,6 +158,65 @@ export const CONFIG_VARIABLES = {
   ROSTER_ENCRYPTION_KEY_NEW: {
     description: "Read only by `npm run cli -- secrets:rotate-key`: the key to re-encrypt every secret with",
     secret: true,
+  },
+  ROSTER_TRUST_PROXY: {
+    description:
+      "Proxies in front of Roster whose X-Forwarded-For is believed: off, a hop count (1 = one load balancer) or their addresses/CIDRs (comma-separated; loopback, linklocal, uniquelocal allowed). Never true: clients would pick their own address",
+    default: "off",
+  },
+  ROSTER_RATE_LIMIT: {
+    description:
+      "on: rate-limit sign-in endpoints and failed authentication (429 with Retry-After); off: no limits",
+    default: "on",
+  },
+  ROSTER_RATE_LIMIT_SSO_IP: {
+    description: "Requests per client address to /sso/* and /oauth/authorize (browser sign-in)",
+    default: "1200/1m",
+  },
+  ROSTER_RATE_LIMIT_SSO_TENANT: {
+    description: "Requests per tenant to /sso/{slug}/* and /oauth/authorize (all addresses together)",
+    default: "12000/1m",
+  },
+  ROSTER_RATE_LIMIT_OAUTH_IP: {
+    description:
+      "Requests per client address to /oauth/token, /oauth/introspect, /oauth/userinfo and /oauth/jwks",
+    default: "3000/1m",
+  },
+  ROSTER_RATE_LIMIT_OAUTH_TENANT: {
+    description: "Requests per tenant (the OAuth client's) to /oauth/token and /oauth/introspect",
+    default: "12000/1m",
+  },
+  ROSTER_RATE_LIMIT_SCIM_FAILURES: {
+    description:
+      "Failed SCIM authentications per client address before 429; requests with a valid token are never limited",
+    default: "30/1m",
+  },
+  ROSTER_RATE_LIMIT_ADMIN_FAILURES: {
+    description:
+      "Failed admin API (and METRICS_TOKEN) authentications per client address before the address gets 429 for the rest of the window",
+    default: "20/1m",
+  },
+  METRICS_PORT: {
+    description:
+      "Serve /metrics (and /healthz, /readyz) on this port instead of the API port; worker processes listen on it too",
+  },
+  METRICS_TOKEN: {
+    description:
+      "Bearer token (at least 16 characters) that /metrics on the API port accepts; without it only loopback clients may read /metrics there",
+    secret: true,
+  },
+  HTTP_HEADERS_TIMEOUT_MS: {
+    description: "How long a client may take to send a request's headers (slow-header attacks); 408 after",
+    default: "20000",
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    description: "How long a client may take to send a whole request, body included; 408 after",
+    default: "60000",
+  },
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: {
+    description:
+      "How long an idle keep-alive connection stays open; behind a load balancer, set it above the balancer's idle timeout",
+    default: "5000",
   },
 } as const;
 
@@ -162,6 +281,30 @@ const schema = z
     ROSTER_ENCRYPTION_KEY: encryptionKey.optional(),
     ROSTER_ENCRYPTION_KEY_PREVIOUS: encryptionKeyList.optional(),
     ROSTER_ENCRYPTION_KEY_NEW: encryptionKey.optional(),
+    ROSTER_TRUST_PROXY: trustProxy.prefault("off"),
+    ROSTER_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
+    ROSTER_RATE_LIMIT_SSO_IP: rate.prefault("1200/1m"),
+    ROSTER_RATE_LIMIT_SSO_TENANT: rate.prefault("12000/1m"),
+    ROSTER_RATE_LIMIT_OAUTH_IP: rate.prefault("3000/1m"),
+    ROSTER_RATE_LIMIT_OAUTH_TENANT: rate.prefault("12000/1m"),
+    ROSTER_RATE_LIMIT_SCIM_FAILURES: rate.prefault("30/1m"),
+    ROSTER_RATE_LIMIT_ADMIN_FAILURES: rate.prefault("20/1m"),
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
+  })
+  .superRefine((env, ctx) => {
+    // Node refuses a request timeout shorter than the headers timeout (it would never apply).
+    if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS)
+      ctx.addIssue({
+        code: "custom",
+        path: ["HTTP_REQUEST_TIMEOUT_MS"],
+        message: "must be at least HTTP_HEADERS_TIMEOUT_MS",
+      });
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT)
+      ctx.addIssue({ code: "custom", path: ["METRICS_PORT"], message: "must differ from PORT" });
   })
   .transform((env) => ({
     port: env.PORT,
@@ -179,6 +322,23 @@ const schema = z
     ssoMaxPendingLogins: env.ROSTER_SSO_MAX_PENDING_LOGINS,
     queuePrefix: env.ROSTER_QUEUE_PREFIX,
     encryption: encryptionConfig(env),
+    trustProxy: env.ROSTER_TRUST_PROXY,
+    rateLimit: {
+      enabled: env.ROSTER_RATE_LIMIT === "on",
+      ssoPerAddress: env.ROSTER_RATE_LIMIT_SSO_IP,
+      ssoPerTenant: env.ROSTER_RATE_LIMIT_SSO_TENANT,
+      oauthPerAddress: env.ROSTER_RATE_LIMIT_OAUTH_IP,
+      oauthPerTenant: env.ROSTER_RATE_LIMIT_OAUTH_TENANT,
+      scimFailuresPerAddress: env.ROSTER_RATE_LIMIT_SCIM_FAILURES,
+      adminFailuresPerAddress: env.ROSTER_RATE_LIMIT_ADMIN_FAILURES,
+    },
+    metricsPort: env.METRICS_PORT,
+    metricsToken: env.METRICS_TOKEN,
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
   }));
 
 /** Where the encryption keys come from (see secrets/key-file.ts). */

@@ -8,6 +8,7 @@ import { BullmqDriver } from "./jobs/bullmq-driver.js";
 import { InlineDriver } from "./jobs/inline-driver.js";
 import { JobRegistry } from "./jobs/registry.js";
 import type { JobDriver } from "./jobs/types.js";
+import { createRateLimits, type RateLimits } from "./http/rate-limiters.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
@@ -15,17 +16,24 @@ import { registerSsoJobs } from "./sso/saml/jobs.js";
 import { registerHousekeeping } from "./jobs/housekeeping.js";
 import { loadKeyring } from "./secrets/key-file.js";
 import { attachKeyring } from "./secrets/sealed.js";
+import { RedisHealth } from "./redis/health.js";
 import { hashSecret } from "./tenants/secrets.js";
 
 /** Everything the app, the workers and the CLI share: the one composition root. */
 export interface Deps {
   config: Config;
+  /** What kind of process this is (readiness differs: an API needs the database, a worker Redis too). */
+  role: ProcessRole;
   db: Knex;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
   jobs: JobRegistry;
   driver: JobDriver;
+  /** Redis as this process sees it, with its one outage log; present when REDIS_URL is set. */
+  redis?: RedisHealth;
+  /** Rate limits of sign-in endpoints and failed authentication. */
+  rateLimits: RateLimits;
   /** SHA-256 of ROSTER_ADMIN_TOKEN, when set (the token itself is not kept). */
   adminTokenHash?: string;
   close(): Promise<void>;
@@ -40,7 +48,7 @@ export interface DepsOptions {
   logger?: Logger;
   now?: () => Date;
   db?: DbOptions;
-  /** Redis key prefix for BullMQ (tests isolate themselves with it). */
+  /** Redis key prefix for BullMQ and rate limits (tests isolate themselves with it). */
   queuePrefix?: string;
   pollMs?: number;
 }
@@ -49,11 +57,19 @@ export interface DepsOptions {
 export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   const role = opts.role ?? "api";
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const db = createDb(config.database, opts.db);
+  const db = createDb(config.database, { ...opts.db, logger });
   // Store functions encrypt and decrypt secrets with the keyring of the handle they are given.
   attachKeyring(db, loadKeyring(config.encryption).keyring);
   const metrics = createMetrics();
   const now = opts.now ?? (() => new Date());
+  const redis = config.redisUrl ? new RedisHealth(logger, now) : undefined;
+  const prefix = opts.queuePrefix ?? config.queuePrefix;
+  const rateLimits = createRateLimits(config, {
+    logger,
+    prefix: prefix ?? "bull",
+    health: redis,
+    shared: role === "api",
+  });
   const jobs = new JobRegistry();
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
@@ -69,8 +85,9 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
       redisUrl: config.redisUrl,
       relay: true,
       work: role === "worker" || config.inlineJobs,
-      prefix: opts.queuePrefix ?? config.queuePrefix,
+      prefix,
       pollMs: opts.pollMs,
+      health: redis,
     });
   } else if (role === "worker" || config.inlineJobs) {
     driver = new InlineDriver(runDeps, { pollMs: opts.pollMs });
@@ -79,14 +96,18 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   }
   return {
     config,
+    role,
     db,
     logger,
     metrics,
     now,
     jobs,
     driver,
+    redis,
+    rateLimits,
     adminTokenHash: config.adminToken ? hashSecret(config.adminToken) : undefined,
     async close() {
+      await rateLimits.close();
       await db.destroy();
     },
   };

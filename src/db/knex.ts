@@ -1,15 +1,32 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import knex, { type Knex } from "knex";
+import type { Logger } from "pino";
 import type { DatabaseConfig } from "../config.js";
 import { migrationSource } from "../../migrations/index.js";
 
 /** A knex instance or a transaction: every store function accepts either. */
 export type Db = Knex | Knex.Transaction;
 
-/** Options for tests: a PostgreSQL schema of their own. */
+/** Options: a PostgreSQL schema of their own (tests), where knex's own warnings go. */
 export interface DbOptions {
   searchPath?: string;
+  logger?: Logger;
+}
+
+/**
+ * knex's own log lines. It prints a warning with a full stack to stderr for every failed
+ * connection attempt ("Acquire connection error") and then throws the same error to the caller,
+ * which reports it: the start-up check names the cause in one line, a request logs it with its
+ * 500. So its warnings are debug lines here, in the process's JSON log.
+ */
+function knexLog(logger: Logger | undefined): Knex.Config["log"] {
+  const line = (level: "debug" | "warn") => (message: unknown) =>
+    logger?.[level](
+      { source: "knex" },
+      typeof message === "string" ? message.split("\n")[0] : String(message),
+    );
+  return { warn: line("debug"), error: line("warn"), deprecate: line("warn"), debug: line("debug") };
 }
 
 /** Build the knex instance for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL. */
@@ -23,6 +40,7 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
       // knex writes a failed statement's bound values into its error message by default; that
       // message is logged and kept in jobs.last_error, so secrets and personal data would be too.
       compileSqlOnError: false,
+      log: knexLog(options.logger),
       pool: { min: 1, max: 1, afterCreate: config.driver === "sqlite3" ? setupSqlite3 : setupBetterSqlite3 },
     });
   }
@@ -30,6 +48,7 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
     client: "pg",
     connection: { connectionString: config.url },
     searchPath: options.searchPath ? [options.searchPath] : undefined,
+    log: knexLog(options.logger),
     pool: { min: 0, max: 10 },
     compileSqlOnError: false, // as above: no bound values in error messages
   });

@@ -31,6 +31,7 @@ const ADMIN_CODES: Record<number, string> = {
   412: "PRECONDITION_FAILED",
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
+  429: "RATE_LIMITED",
   501: "NOT_IMPLEMENTED",
 };
 
@@ -63,7 +64,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return;
     if (status === 405 && err instanceof AppError && Array.isArray(err.details))
       res.set("Allow", (err.details as string[]).join(", "));
-    if (status === 401)
+    if (status === 401 && !res.get("WWW-Authenticate"))
       res.set("WWW-Authenticate", isScimRequest(req) ? 'Bearer realm="scim"' : 'Bearer realm="admin"');
     if (isScimRequest(req)) {
       res

@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { type Job, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { RepeatingFailureLog } from "../logger.js";
+import { RedisHealth } from "../redis/health.js";
 import { onJobsEnqueued } from "./notify.js";
 import { errorText, type RunJobDeps, runJob } from "./run-job.js";
 import {
@@ -9,6 +12,7 @@ import {
   findJob,
   hasClaimableJobs,
   type JobRow,
+  releaseRelayedJobs,
   setJobAttempts,
 } from "./store.js";
 import { type JobDriver, QUEUES, type QueueName } from "./types.js";
@@ -25,6 +29,8 @@ export interface BullmqDriverOptions {
   pollMs?: number;
   leaseMs?: number;
   concurrency?: Partial<Record<QueueName, number>>;
+  /** Where connection errors go (one outage log per process); a private one when absent. */
+  health?: RedisHealth;
 }
 
 type Payload = { id: number; generation: number };
@@ -36,10 +42,24 @@ type Payload = { id: number; generation: number };
  */
 const RELAY_WINDOW: Record<QueueName, number> = { urgent: 200, default: 100, webhooks: 400 };
 
-/** A timeout that does not reject the underlying call: a timed-out queue.add may still land. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/** How often the relay looks whether Redis still holds its run marker (besides on every reconnect). */
+const RUN_CHECK_MS = 5000;
+
+/** A Redis call of the relay that failed (so its failure counts as Redis's, not the database's). */
+class RedisCallError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "RedisCallError";
+  }
+}
+
+/**
+ * A Redis call with a timeout that does not reject the underlying call (a timed-out queue.add
+ * may still land); any failure comes out as a RedisCallError.
+ */
+function redisCall<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    const t = setTimeout(() => reject(new RedisCallError(new Error(`timed out after ${ms} ms`))), ms);
     p.then(
       (v) => {
         clearTimeout(t);
@@ -47,7 +67,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       },
       (e) => {
         clearTimeout(t);
-        reject(e);
+        reject(new RedisCallError(e));
       },
     );
   });
@@ -70,6 +90,10 @@ export class BullmqDriver implements JobDriver {
   private wake?: () => void;
   private readonly pollMs: number;
   private readonly leaseMs: number;
+  private readonly health: RedisHealth;
+  private readonly relayFailures: RepeatingFailureLog;
+  /** When the relay last looked for the run marker (performance.now()); 0: look at the next pass. */
+  private runCheckedAt = 0;
 
   constructor(
     private readonly deps: RunJobDeps,
@@ -77,18 +101,34 @@ export class BullmqDriver implements JobDriver {
   ) {
     this.pollMs = opts.pollMs ?? 250;
     this.leaseMs = opts.leaseMs ?? 5 * 60_000;
+    this.health = opts.health ?? new RedisHealth(deps.logger, deps.now);
+    this.relayFailures = new RepeatingFailureLog(
+      deps.logger,
+      {
+        start: "relaying jobs failed; retrying (repeated at most once a minute)",
+        repeat: "relaying jobs still failing",
+        end: "relaying jobs again",
+      },
+      deps.now,
+    );
     this.connection = this.connect();
   }
 
   /** The shared connection and one Queue per queue name (again after a stop, so a driver can restart). */
   private connect(): Redis {
-    const { deps, opts } = this;
+    const { opts, health } = this;
     // BullMQ needs maxRetriesPerRequest: null for its blocking commands.
     const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    connection.on("error", (err) => deps.logger.warn({ err: errorText(err) }, "redis connection error"));
+    connection.on("error", (err) => health.report("queue connection", err));
+    connection.on("ready", () => {
+      health.connected();
+      // A Redis that comes back may have come back empty: look for the run marker at once.
+      this.runCheckedAt = 0;
+      this.poke();
+    });
     for (const q of QUEUES) {
       const queue = new Queue(`roster-${q}`, { connection, prefix: opts.prefix });
-      queue.on("error", (err) => deps.logger.warn({ err: errorText(err), queue: q }, "bullmq queue error"));
+      queue.on("error", (err) => health.report(`queue ${q}`, err));
       this.queues.set(q, queue);
     }
     return connection;
@@ -106,15 +146,14 @@ export class BullmqDriver implements JobDriver {
       };
       for (const q of QUEUES) {
         const connection = this.connection.duplicate();
+        connection.on("error", (err) => this.health.report(`worker ${q} connection`, err));
         this.workerConnections.push(connection);
         const worker = new Worker<Payload>(`roster-${q}`, (job) => this.process(job), {
           connection,
           prefix: this.opts.prefix,
           concurrency: concurrency[q],
         });
-        worker.on("error", (err) =>
-          this.deps.logger.warn({ err: errorText(err), queue: q }, "bullmq worker error"),
-        );
+        worker.on("error", (err) => this.health.report(`worker ${q}`, err));
         this.workers.push(worker);
       }
     }
@@ -131,7 +170,9 @@ export class BullmqDriver implements JobDriver {
 
   async ready(): Promise<boolean> {
     try {
-      return (await withTimeout(this.connection.ping(), 1000)) === "PONG";
+      const up = (await redisCall(this.connection.ping(), 1000)) === "PONG";
+      if (up) this.health.connected();
+      return up;
     } catch {
       return false;
     }
@@ -158,9 +199,13 @@ export class BullmqDriver implements JobDriver {
     while (this.relaying) {
       let moved = 0;
       try {
+        await this.checkRun();
         moved = await this.relayOnce();
+        this.relayFailures.succeeded();
       } catch (err) {
-        this.deps.logger.warn({ err: errorText(err) }, "relaying jobs failed; will retry");
+        // Counted in an outage log, not logged per pass (4 a second while Redis or the database is down).
+        if (err instanceof RedisCallError) this.health.report("relay", err.cause);
+        else this.relayFailures.failed(err);
       }
       if (moved === 0) {
         await new Promise<void>((resolve) => {
@@ -174,6 +219,38 @@ export class BullmqDriver implements JobDriver {
     }
   }
 
+  /** The key of the run marker: set once per Redis "life", gone when Redis loses its data. */
+  private get runKey(): string {
+    return `${this.opts.prefix ?? "bull"}:roster:run`;
+  }
+
+  /**
+   * A Redis that restarted without persistence (or was flushed, or failed over to an empty
+   * replica) lost every job the relay had handed to it, while their rows still say `relayed`
+   * under a 5-minute lease. Redis keeps a run marker: when it is missing, the relayed rows are
+   * released at once and re-relayed (deterministic job ids make that harmless if Redis did keep
+   * them, e.g. on the first start against an existing Redis). Looked at after every reconnect
+   * and every few seconds (a flush needs no reconnect). Several processes may all release:
+   * harmless for the same reason.
+   */
+  async checkRun(): Promise<void> {
+    const at = performance.now();
+    if (this.runCheckedAt && at - this.runCheckedAt < RUN_CHECK_MS) return;
+    const marker = await redisCall(this.connection.get(this.runKey), 5000);
+    // Redis answers: an outage declared on a timeout alone (no reconnect to end it) is over.
+    this.health.connected();
+    if (!marker) {
+      const released = await releaseRelayedJobs(this.deps.db, this.deps.now());
+      if (released)
+        this.deps.logger.warn(
+          { jobs: released },
+          "redis lost the jobs handed to it (no run marker): handing them over again",
+        );
+      await redisCall(this.connection.set(this.runKey, randomUUID(), "NX"), 5000);
+    }
+    this.runCheckedAt = at || 1;
+  }
+
   /**
    * One relay pass: per queue, claim due rows (and rows whose relay lease expired) up to the
    * room left in Redis, fairly across tenants, and add them to BullMQ.
@@ -184,7 +261,7 @@ export class BullmqDriver implements JobDriver {
       const now = this.deps.now();
       // Most passes find nothing to relay: a cheap look first spares Redis and the claim.
       if (!(await hasClaimableJobs(this.deps.db, [q], now, "relayed"))) continue;
-      const waiting = await withTimeout(this.queues.get(q)!.count(), 5000);
+      const waiting = await redisCall(this.queues.get(q)!.count(), 5000);
       const room = Math.min(limit, RELAY_WINDOW[q] - waiting);
       if (room <= 0) continue;
       const rows = await claimJobs(this.deps.db, {
@@ -208,7 +285,7 @@ export class BullmqDriver implements JobDriver {
     // Job ids may not contain ':' nor be integers; the same id on a re-relay is a no-op in BullMQ.
     // The row's creation time is part of it: row ids restart with a fresh database, and BullMQ
     // silently skips an id it still keeps as completed (removeOnComplete keeps them a day).
-    await withTimeout(
+    await redisCall(
       queue.add(row.name, { id: row.id, generation: row.generation } satisfies Payload, {
         jobId: `job-${row.id}-g${row.generation}-${Date.parse(row.createdAt)}`,
         attempts: def?.maxAttempts ?? row.maxAttempts,

@@ -1,3 +1,4 @@
+import { RepeatingFailureLog } from "../logger.js";
 import { backoffMs } from "./registry.js";
 import { errorText, type RunJobDeps, runJob } from "./run-job.js";
 import { onJobsEnqueued } from "./notify.js";
@@ -28,6 +29,8 @@ export class InlineDriver implements JobDriver {
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly concurrency: Record<QueueName, number>;
+  /** Claims fail together while the database is down: logged once, then once a minute. */
+  private readonly claimFailures: RepeatingFailureLog;
 
   constructor(
     private readonly deps: RunJobDeps,
@@ -36,6 +39,15 @@ export class InlineDriver implements JobDriver {
     this.pollMs = opts.pollMs ?? 250;
     this.leaseMs = opts.leaseMs ?? 5 * 60_000;
     this.concurrency = { urgent: 2, default: 2, webhooks: 8, ...opts.concurrency };
+    this.claimFailures = new RepeatingFailureLog(
+      deps.logger,
+      {
+        start: "claiming jobs failed; retrying (repeated at most once a minute)",
+        repeat: "claiming jobs still failing",
+        end: "claiming jobs again",
+      },
+      deps.now,
+    );
   }
 
   async start(): Promise<void> {
@@ -80,8 +92,9 @@ export class InlineDriver implements JobDriver {
               leaseUntil: new Date(now.getTime() + this.leaseMs),
               state: "running",
             });
+          this.claimFailures.succeeded();
         } catch (err) {
-          this.deps.logger.error({ err: errorText(err), queue }, "claiming jobs failed");
+          this.claimFailures.failed(err, { queue });
         }
       }
       for (const job of claimed) {

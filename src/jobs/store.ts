@@ -344,6 +344,19 @@ export async function setJobAttempts(
     .update({ attempts, last_error: error?.slice(0, 2000) ?? null, updated_at: now.toISOString() });
 }
 
+/**
+ * Hand every relayed job back to the relay: their leases end now, so the next relay pass adds
+ * them to BullMQ again (same job ids: a job Redis still holds is not added twice). For when
+ * Redis lost its data; returns how many rows.
+ */
+export async function releaseRelayedJobs(db: Db, now: Date): Promise<number> {
+  const past = new Date(now.getTime() - 1).toISOString();
+  return db("jobs").where({ state: "relayed" }).andWhere("locked_until", ">", past).update({
+    locked_until: past,
+    updated_at: now.toISOString(),
+  });
+}
+
 /** One job row, or undefined. */
 export async function findJob(db: Db, id: number): Promise<JobRow | undefined> {
   const row = await db("jobs").where({ id }).first();

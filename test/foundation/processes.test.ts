@@ -125,6 +125,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
     const db = path.join(dir, "nested", "folder", "roster.sqlite");
     const port = 38000 + Math.floor(Math.random() * 1000);
     const first = startServer(db, port);
+    // How fast it starts is for benchmarks, not tests (a loaded machine took more than 15 s).
     await waitHealthy(port);
     const token = /rst_admin_[A-Za-z0-9_-]{43}/.exec(first.err())?.[0];
     assert.ok(token, "bootstrap token printed");
@@ -211,7 +212,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     const start = Date.now();
-    while (!out.includes("roster worker started") && Date.now() - start < 15_000)
+    while (!out.includes("roster worker started") && Date.now() - start < 60_000)
       await new Promise((r) => setTimeout(r, 100));
     assert.match(out, /"driver":"inline"/);
     child.kill("SIGTERM");

@@ -67,6 +67,8 @@ export interface ContextOptions {
   redis?: boolean;
   env?: Record<string, string>;
   clock?: TestClock;
+  /** Redis key prefix (BullMQ, rate limits); two contexts given the same one share their Redis state. */
+  queuePrefix?: string;
 }
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop";
@@ -118,12 +120,13 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
   });
   const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
   const clock = opts.clock ?? new TestClock();
+  const queuePrefix = opts.queuePrefix ?? `rt${id}`;
   const deps = createDeps(config, {
     role: opts.role ?? "api",
     logger,
     now: clock.now,
     db: { searchPath: schema },
-    queuePrefix: `rt${id}`,
+    queuePrefix,
     pollMs: 20,
   });
   await migrateLatest(deps.db);
@@ -137,7 +140,7 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
     adminToken: ADMIN_TOKEN,
     logs,
     clock,
-    queuePrefix: `rt${id}`,
+    queuePrefix,
     processDatabaseUrl: schema
       ? `${databaseUrl}${databaseUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`
       : databaseUrl,
@@ -147,7 +150,7 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
         logger,
         now: clock.now,
         db: { searchPath: schema },
-        queuePrefix: `rt${id}`,
+        queuePrefix,
         pollMs: 20,
       });
       reopened.push(d);
@@ -159,7 +162,7 @@ export async function createTestContext(backend: Backend, opts: ContextOptions =
         await d.close();
       }
       await deps.driver.stop(5000);
-      if (redisUrl) await deleteRedisPrefix(redisUrl, `rt${id}`);
+      if (redisUrl) await deleteRedisPrefix(redisUrl, queuePrefix);
       await deps.close();
       await cleanup();
     },

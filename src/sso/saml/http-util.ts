@@ -1,6 +1,9 @@
 import type { Request, RequestHandler, Response } from "express";
 import { AppError } from "../../http/errors.js";
 
+/** Requests whose form body was read (a stream is read once). */
+const formsRead = new WeakSet<Request>();
+
 /**
  * Form body parser for the public SSO and OAuth endpoints (no body parser is mounted before
  * them): application/x-www-form-urlencoded only, read up to `limitBytes` (413 beyond). The
@@ -8,6 +11,9 @@ import { AppError } from "../../http/errors.js";
  */
 export function formBody(limitBytes: number): RequestHandler {
   return (req, _res, next) => {
+    // Read already (the rate limiter reads /oauth/token's form to find the client's tenant).
+    if (formsRead.has(req)) return next();
+    formsRead.add(req);
     const type = req.headers["content-type"] ?? "";
     req.body = {};
     if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return next();
