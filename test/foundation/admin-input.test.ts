@@ -330,12 +330,13 @@ for (const backend of backends()) {
         [
           "&#0; in the entity ID",
           new TestIdp("https://idp.test/NUL").metadataXml().replace("/NUL", "/&#0;"),
-          /NUL/,
+          // Refused by the XML pre-scan (a character XML 1.0 forbids) before the column check.
+          /character reference XML does not allow \(&#0;\)/,
         ],
         [
           "&#xD800; in the entity ID",
           new TestIdp("https://idp.test/SUR").metadataXml().replace("/SUR", "/&#xD800;"),
-          /surrogate/,
+          /character reference XML does not allow \(&#xD800;\)/,
         ],
       ];
       for (const [label, metadataXml, message] of cases) {

@@ -38,6 +38,8 @@ function run(
       LOG_LEVEL: "info",
       // Set, so a first start prints no bootstrap token banner on stderr.
       ROSTER_ADMIN_TOKEN: "startup-test-admin-token-0123456789abcdef",
+      // Set, so no encryption key file is generated (and announced) and PostgreSQL may start.
+      ROSTER_ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
