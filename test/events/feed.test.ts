@@ -5,7 +5,7 @@ import { createTestContext, type TestContext } from "../helpers/context.js";
 import { tenant, variants } from "../roles/helpers.js";
 
 for (const v of variants().filter((x) => !x.redis)) {
-  describe(`event feed and webhook endpoints [${v.label}]`, () => {
+  describe(`event feed and webhook endpoints [${v.label}]`, { skip: v.skip }, () => {
     let ctx: TestContext;
     before(async () => {
       ctx = await createTestContext(v.backend);

@@ -2,22 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { recordEvents } from "../../src/events/outbox.js";
 import { findJob, listJobsByState } from "../../src/jobs/store.js";
-import {
-  backends,
-  createTestContext,
-  eventually,
-  type TestContext,
-  testRedisUrl,
-} from "../helpers/context.js";
+import { createTestContext, eventually, type TestContext } from "../helpers/context.js";
+import { variants } from "../roles/helpers.js";
 
-type Variant = { label: string; backend: ReturnType<typeof backends>[number]; redis: boolean };
-const variants: Variant[] = backends().flatMap((b) => [
-  { label: `${b.name}`, backend: b, redis: false },
-  ...(testRedisUrl() ? [{ label: `${b.name}+redis] [redis`, backend: b, redis: true }] : []),
-]);
-
-for (const v of variants) {
-  describe(`job pipeline: outbox, retries, dead letters [${v.label}]`, () => {
+for (const v of variants()) {
+  describe(`job pipeline: outbox, retries, dead letters [${v.label}]`, { skip: v.skip }, () => {
     let ctx: TestContext;
     const seen: Array<{ n: number; attempt: number }> = [];
     const flaky = new Map<number, number>();

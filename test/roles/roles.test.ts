@@ -4,7 +4,7 @@ import { createTestContext, patchOp, type TestContext } from "../helpers/context
 import { tenant, variants } from "./helpers.js";
 
 for (const v of variants()) {
-  describe(`roles: CRUD, mappings, nesting, manual and default roles [${v.label}]`, () => {
+  describe(`roles: CRUD, mappings, nesting, manual and default roles [${v.label}]`, { skip: v.skip }, () => {
     let ctx: TestContext;
     before(async () => {
       ctx = await createTestContext(v.backend, { redis: v.redis });

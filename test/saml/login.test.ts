@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { revokeUserSessions } from "../../src/access/sessions.js";
-import { admin, backends, createTestContext, type TestContext } from "../helpers/context.js";
+import { admin, allBackends, createTestContext, type TestContext } from "../helpers/context.js";
 import { authnRequestOf, addUser, Browser, eventsOf, setupSso, type SsoTenant } from "./sso-helpers.js";
 
-for (const backend of backends()) {
-  describe(`SAML login and the directory gate [${backend.name}]`, () => {
+for (const backend of allBackends()) {
+  describe(`SAML login and the directory gate [${backend.name}]`, { skip: backend.skip }, () => {
     let ctx: TestContext;
     let acme: SsoTenant;
     let jit: SsoTenant;
