@@ -80,7 +80,9 @@ for (const v of variants()) {
       for (let i = 0; i < 4; i++) users.push(await t.user(`down${i}@example.com`));
       const g = await t.group("Down", users);
       await t.a.post(`${t.base}/role-mappings`, { groupId: g, role: "admin" }).expect(201);
-      await t.scim.patch(`/Users/${users[0]}`, patchOp({ op: "replace", path: "active", value: false }));
+      await t.scim
+        .patch(`/Users/${users[0]}`, patchOp({ op: "replace", path: "active", value: false }))
+        .expect(200);
       await t.settle();
       // A few rounds of failures with backoff, then the receiver recovers.
       await waitWithClock(

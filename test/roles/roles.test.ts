@@ -110,10 +110,22 @@ for (const v of variants()) {
         revoked.map((e) => e.data.role),
         ["member"],
       );
-      // A change of another setting recomputes nothing.
+      // A change of another setting recomputes nothing: no role-sync job is even enqueued (a
+      // spurious recompute would record no event, its result being the same).
+      const syncJobs = async () =>
+        (
+          await ctx.deps
+            .db("jobs")
+            .where({ tenant_id: t.tenantId })
+            .whereIn("name", ["sync-roles", "sync-roles-urgent"])
+        )
+          .map((j: any) => j.id)
+          .sort();
+      const jobsBefore = await syncJobs();
       const before = (await t.events()).length;
       await t.a.patch(t.base, { settings: { deprovisionPolicy: "delete" } }).expect(200);
       await t.settle();
+      assert.deepEqual(await syncJobs(), jobsBefore);
       assert.deepEqual(
         (await t.events()).slice(before).map((e) => [e.type, e.data]),
         [],
@@ -168,10 +180,9 @@ for (const v of variants()) {
         .patch(`/Groups/${middle}`, patchOp({ op: "remove", path: `members[value eq "${child}"]` }))
         .expect(204);
       await t.waitKeys(bob, "member");
-      await t.scim.patch(
-        `/Groups/${middle}`,
-        patchOp({ op: "add", path: "members", value: [{ value: child }] }),
-      );
+      await t.scim
+        .patch(`/Groups/${middle}`, patchOp({ op: "add", path: "members", value: [{ value: child }] }))
+        .expect(204);
       await t.waitKeys(bob, "admin");
       // Deleting the middle group also cuts the path.
       await t.scim.delete(`/Groups/${middle}`).expect(204);
