@@ -56,7 +56,12 @@ const files = (only.length ? only : ["test"]).flatMap((p) =>
   statSync(p, { throwIfNoEntry: false })?.isDirectory() ? testFiles(p) : [p],
 );
 const reportFile = path.join(mkdtempSync(path.join(tmpdir(), "roster-test-")), "report.jsonl");
-const env: NodeJS.ProcessEnv = { ...process.env, ROSTER_TEST_PG: pg ?? "", ROSTER_TEST_REDIS: redis ?? "" };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ROSTER_TEST_PG: pg ?? "",
+  ROSTER_TEST_REDIS: redis ?? "",
+  ROSTER_TEST_REPORT: reportFile,
+};
 // The suites build their own config; the process-wide variables must not leak into them.
 delete env.DATABASE_URL;
 delete env.REDIS_URL;
@@ -79,7 +84,7 @@ const run = spawnSync(
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
     `--test-reporter=${path.join(import.meta.dirname, "test-reporter.mjs")}`,
-    `--test-reporter-destination=${reportFile}`,
+    "--test-reporter-destination=/dev/null",
     ...files,
   ],
   { stdio: "inherit", env },
@@ -127,6 +132,10 @@ for (const service of SERVICES) {
       );
   }
 }
+
+// A file that recorded nothing did not run (or its results were lost): never a silent pass.
+for (const file of files)
+  if (!records.some((r) => r.file === path.resolve(file))) problems.push(`${file}: no result was recorded`);
 
 const count = (tag: string) => passed.filter((r) => tagged(r, tag)).length;
 console.log(

@@ -60,9 +60,10 @@ async function serve(config: Config): Promise<void> {
     deps.logger.fatal({ err }, "server failed");
     process.exit(1);
   });
+  // Before "roster listening" can be printed: a SIGTERM right after it must drain, not kill.
+  drainOnSignal(deps, server);
   await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
   await deps.driver.start();
-  drainOnSignal(deps, server);
 }
 
 function drainOnSignal(deps: Deps, server: Server): void {

@@ -10,7 +10,6 @@ async function main(): Promise<void> {
   await migrateLatest(deps.db);
   await scheduleHousekeeping(deps.jobs, deps.db, deps.now());
   await deps.driver.start();
-  deps.logger.info({ driver: deps.driver.kind, database: config.database.client }, "roster worker started");
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -22,6 +21,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Announced only once SIGTERM drains: a supervisor that stops it right after this line must
+  // not kill it mid-job (before the handler exists, SIGTERM's default action ends the process).
+  deps.logger.info({ driver: deps.driver.kind, database: config.database.client }, "roster worker started");
 }
 
 main().catch((err) => {
