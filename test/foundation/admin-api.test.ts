@@ -113,13 +113,10 @@ for (const backend of allBackends()) {
       await as(other.token).expect(200);
       await as(ctx.adminToken).expect(200);
       const listed = await listAdminKeys(ctx.deps.db);
-      assert.deepEqual(
-        listed.map((k) => [k.name, k.revokedAt !== null]).sort(),
-        [
-          ["backup", false],
-          ["ops", true],
-        ],
-      );
+      assert.deepEqual(listed.map((k) => [k.name, k.revokedAt !== null]).sort(), [
+        ["backup", false],
+        ["ops", true],
+      ]);
     });
 
     it("issues SCIM tokens shown once, lists them without secrets, revokes them at once", async () => {
