@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { loadConfig } from "../../src/config.js";
-import { HANG_LIMIT_MS } from "../helpers/context.js";
+import { eventually, HANG_LIMIT_MS } from "../helpers/context.js";
 import { freePort } from "../helpers/ports.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -196,7 +196,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
           .map((l) => JSON.parse(l).pid),
       );
     // Under load the second process may log a moment after the first one answered.
-    for (let i = 0; i < 100 && listening().size < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually(async () => listening().size >= 2, undefined, "both API processes to log 'roster listening'");
     assert.equal(listening().size, 2);
     server.child.kill("SIGTERM");
     assert.equal(await exited(server.child), 0);
