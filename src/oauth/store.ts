@@ -175,7 +175,12 @@ export async function revokeTokensOfCode(db: Db, codeHash: string, at: string): 
 }
 
 /** Revoke every live token issued to a client (the client is being deleted). */
-export async function revokeTokensOfClient(db: Db, tenantId: string, clientId: string, at: string): Promise<void> {
+export async function revokeTokensOfClient(
+  db: Db,
+  tenantId: string,
+  clientId: string,
+  at: string,
+): Promise<void> {
   await db("oauth_tokens")
     .where({ tenant_id: tenantId, client_id: clientId })
     .whereNull("revoked_at")

@@ -196,7 +196,11 @@ describe("processes: server, CLI, signals [sqlite]", () => {
           .map((l) => JSON.parse(l).pid),
       );
     // Under load the second process may log a moment after the first one answered.
-    await eventually(async () => listening().size >= 2, undefined, "both API processes to log 'roster listening'");
+    await eventually(
+      async () => listening().size >= 2,
+      undefined,
+      "both API processes to log 'roster listening'",
+    );
     assert.equal(listening().size, 2);
     server.child.kill("SIGTERM");
     assert.equal(await exited(server.child), 0);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -26,13 +26,31 @@ export type Service = "postgres" | "redis";
 
 const SERVICE_VARIABLES: Record<Service, string> = { postgres: "ROSTER_TEST_PG", redis: "ROSTER_TEST_REDIS" };
 
+const declared = new Set<Service>();
+
+/**
+ * Note (for scripts/test.ts, in the file ROSTER_TEST_DECLARED names) that this test file has
+ * suites on these services: with a service configured, a declared file that ran none of its
+ * cases there fails the run, so suites cannot vanish unnoticed.
+ */
+function declare(services: Service[]): void {
+  const target = process.env.ROSTER_TEST_DECLARED;
+  for (const service of services) {
+    if (!target || declared.has(service)) continue;
+    declared.add(service);
+    appendFileSync(target, `${JSON.stringify({ file: process.argv[1], service })}\n`);
+  }
+}
+
 /**
  * The skip reason for a suite that needs these services ("ROSTER_TEST_PG not set"), or undefined
  * when all are configured. Suites pass it as `describe(name, { skip }, …)` so that a run without
  * the services lists them as skipped, by name, instead of silently not generating them;
- * scripts/test.ts fails in CI when any suite is skipped for a service.
+ * scripts/test.ts fails in CI when any suite is skipped for a service, and whenever a service is
+ * configured, when a file that asked for it here ran no case tagged `[postgres]`/`[redis]` on it.
  */
 export function skipUnless(...services: Service[]): string | undefined {
+  declare(services);
   const missing = services.filter((s) => !process.env[SERVICE_VARIABLES[s]]).map((s) => SERVICE_VARIABLES[s]);
   return missing.length ? `${missing.join(" and ")} not set` : undefined;
 }
