@@ -196,7 +196,9 @@ for (const backend of allBackends()) {
       assert.deepEqual(s.body.roles, ["admin", "billing"]);
     });
 
-    it("a disabled connection refuses to start a login (plain HTML page)", async () => {
+    it("a disabled connection refuses to start a login (plain HTML page)", async (test) => {
+      // The tenant is shared with the other tests: enabled again afterwards, pass or fail.
+      test.after(async () => void (await admin(ctx).post("/admin/v1/tenants/jitco/saml/enable").expect(200)));
       await admin(ctx).post("/admin/v1/tenants/jitco/saml/disable").expect(200);
       const res = await new Browser(ctx).get("/sso/jitco/login");
       assert.equal(res.status, 403);
