@@ -80,6 +80,8 @@ async function serve(config: Config): Promise<void> {
     ? await listenOrExit(createMonitoringApp(deps), config.metricsPort, config.http, "METRICS_PORT")
     : undefined;
   for (const s of [server, monitoring]) s?.on("error", (err) => deps.logger.error({ err }, "server error"));
+  // Before "roster listening" can be printed: a SIGTERM right after it must drain, not kill.
+  drainOnSignal(deps, server, monitoring);
   deps.logger.info(
     {
       port: config.port,
@@ -92,7 +94,6 @@ async function serve(config: Config): Promise<void> {
     "roster listening",
   );
   await deps.driver.start();
-  drainOnSignal(deps, server, monitoring);
 }
 
 function drainOnSignal(deps: Deps, server: Server, monitoring?: Server): void {

@@ -29,14 +29,6 @@ async function main(): Promise<void> {
     }
   }
   await deps.driver.start();
-  deps.logger.info(
-    {
-      driver: deps.driver.kind,
-      database: config.database.client,
-      ...(config.metricsPort ? { metricsPort: config.metricsPort } : {}),
-    },
-    "roster worker started",
-  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -50,6 +42,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Announced only once SIGTERM drains: a supervisor that stops it right after this line must
+  // not kill it mid-job (before the handler exists, SIGTERM's default action ends the process).
+  deps.logger.info(
+    {
+      driver: deps.driver.kind,
+      database: config.database.client,
+      ...(config.metricsPort ? { metricsPort: config.metricsPort } : {}),
+    },
+    "roster worker started",
+  );
 }
 
 main().catch((err) => {

@@ -175,6 +175,19 @@ export async function revokeTokensOfCode(db: Db, codeHash: string, at: string): 
     .update({ revoked_at: at, revoked_reason: "code_reused" });
 }
 
+/** Revoke every live token issued to a client (the client is being deleted). */
+export async function revokeTokensOfClient(
+  db: Db,
+  tenantId: string,
+  clientId: string,
+  at: string,
+): Promise<void> {
+  await db("oauth_tokens")
+    .where({ tenant_id: tenantId, client_id: clientId })
+    .whereNull("revoked_at")
+    .update({ revoked_at: at, revoked_reason: "client_revoked" });
+}
+
 /** A signing key row (the private JWK is encrypted at rest). */
 export interface SigningKeyRow {
   kid: string;

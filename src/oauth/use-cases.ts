@@ -70,11 +70,17 @@ export async function listClients(deps: SsoDeps, slug: string) {
   }));
 }
 
-/** Revoke a client. */
+/**
+ * Revoke a client and, in the same transaction, the access tokens issued to it: userinfo and
+ * introspection check the token, not its client, so a token left live would outlive the client.
+ */
 export async function revokeClient(deps: SsoDeps, slug: string, id: string): Promise<void> {
   const tenant = await requireTenant(deps, slug);
-  if ((await store.revokeClientRow(deps.db, tenant.id, id, deps.now().toISOString())) === 0)
-    throw notFound("OAuth client");
+  const at = deps.now().toISOString();
+  await deps.db.transaction(async (trx) => {
+    if ((await store.revokeClientRow(trx, tenant.id, id, at)) === 0) throw notFound("OAuth client");
+    await store.revokeTokensOfClient(trx, tenant.id, id, at);
+  });
 }
 
 /** Scopes Roster grants (OIDC Core §5.4): `openid` and the claim groups the id_token carries. */

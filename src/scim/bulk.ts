@@ -27,12 +27,19 @@ function parseBulk(body: unknown): { ops: BulkOperation[]; failOnErrors: number 
   if (fail !== undefined && (!Number.isInteger(fail) || (fail as number) < 1)) {
     throw ScimError.of("invalidValue", "failOnErrors must be a positive integer");
   }
+  const bulkIds = new Set<string>();
   const ops = b.Operations.map((op: any, i: number) => {
     if (!op || typeof op !== "object" || typeof op.method !== "string" || typeof op.path !== "string") {
       throw ScimError.of("invalidSyntax", `Operations[${i}] needs a method and a path`);
     }
     if (op.method.toUpperCase() === "POST" && typeof op.bulkId !== "string") {
       throw ScimError.of("invalidSyntax", `Operations[${i}]: POST operations need a bulkId`);
+    }
+    // RFC 7644 §3.7: a bulkId is unique within a request; twice, "bulkId:x" would name either.
+    if (typeof op.bulkId === "string") {
+      if (bulkIds.has(op.bulkId))
+        throw ScimError.of("invalidSyntax", `Operations[${i}]: bulkId ${op.bulkId} is used more than once`);
+      bulkIds.add(op.bulkId);
     }
     return op as BulkOperation;
   });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import pino from "pino";
 import { deliverHandler } from "../../src/events/deliver.js";
 import {
   admin,
-  backends,
+  allBackends,
   createTenantWithToken,
   createTestContext,
   scimClient,
@@ -13,8 +15,10 @@ import {
 } from "../helpers/context.js";
 import { startReceiver } from "./receiver.js";
 
-for (const backend of backends()) {
-  describe(`webhook delivery connects only to public addresses [${backend.name}]`, () => {
+for (const backend of allBackends()) {
+  describe(`webhook delivery connects only to public addresses [${backend.name}]`, {
+    skip: backend.skip,
+  }, () => {
     let ctx: TestContext;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
     before(async () => {
@@ -63,6 +67,51 @@ for (const backend of backends()) {
       await deliverHandler({ allowPrivateNetwork: true })({ webhookId: hooks[0], stream: userId }, jobCtx);
       assert.equal(receiver.accepted().length, 1);
       assert.equal(receiver.accepted()[0].event.type, "user.created");
+    });
+
+    it("never follows a redirect: a 3xx is a failed attempt, and the place it points to gets nothing", async () => {
+      const { tenantId, token } = await createTenantWithToken(ctx, "redirects");
+      // Redirects could point anywhere (an internal address included): the answer is the status.
+      let hits = 0;
+      const redirector = http.createServer((req, res) => {
+        hits++;
+        req.resume();
+        res.writeHead(307, { location: receiver.url }).end();
+      });
+      await new Promise<void>((r) => redirector.listen(0, "127.0.0.1", r));
+      try {
+        const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook`;
+        const hook = await admin(ctx)
+          .post("/admin/v1/tenants/redirects/webhooks", { url, events: ["user.created"] })
+          .expect(201);
+        const userId = (
+          await scimClient(ctx, token).post("/Users", userBody("ann@redirects.test")).expect(201)
+        ).body.id;
+        const before = receiver.received.length;
+        const jobCtx = {
+          db: ctx.deps.db,
+          logger: pino({ level: "silent" }),
+          now: ctx.deps.now,
+          jobId: 1,
+          attempt: 1,
+          tenantId,
+        };
+        // Even with private addresses allowed (development), where the redirect's target is reachable.
+        await deliverHandler({ allowPrivateNetwork: true })(
+          { webhookId: hook.body.id, stream: userId },
+          jobCtx,
+        );
+        assert.equal(hits, 1);
+        assert.equal(receiver.received.length, before, "the redirect's target got nothing");
+        const [row] = await ctx.deps.db("webhook_deliveries").where({ tenant_id: tenantId });
+        assert.deepEqual(
+          [row.state, Number(row.attempts), Number(row.last_status), row.last_error],
+          ["pending", 1, 307, "HTTP 307"],
+        );
+      } finally {
+        redirector.closeAllConnections();
+        await new Promise((r) => redirector.close(r));
+      }
     });
   });
 }

@@ -4,8 +4,8 @@ import { isPrivateAddress } from "../../src/http/network.js";
 import { createTestContext, type TestContext } from "../helpers/context.js";
 import { tenant, variants } from "../roles/helpers.js";
 
-for (const v of variants().filter((x) => !x.redis)) {
-  describe(`event feed and webhook endpoints [${v.label}]`, () => {
+for (const v of variants({ redis: false })) {
+  describe(`event feed and webhook endpoints [${v.label}]`, { skip: v.skip }, () => {
     let ctx: TestContext;
     before(async () => {
       ctx = await createTestContext(v.backend);

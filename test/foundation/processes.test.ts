@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { loadConfig } from "../../src/config.js";
+import { eventually, HANG_LIMIT_MS } from "../helpers/context.js";
+import { freePort } from "../helpers/ports.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "roster-proc-"));
@@ -43,18 +45,18 @@ function startServer(db: string, port: number, env: Record<string, string> = {})
   return { child, out: () => stdout, err: () => stderr };
 }
 
-// Generous: start-up time is not what these tests check, and a loaded 2-core machine (tsx compiling
-// for several processes at once) took more than 15 s.
-async function waitHealthy(port: number, ms = 60_000): Promise<number> {
+// A hang detector, not a speed check: start-up time is not what these tests check, and a loaded
+// 2-core machine (tsx compiling for several processes at once) took more than 15 s.
+async function waitHealthy(port: number, ms = 2 * HANG_LIMIT_MS): Promise<void> {
   const start = Date.now();
   while (Date.now() - start < ms) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (r.ok) return Date.now() - start;
+      if (r.ok) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error("server did not become healthy");
+  throw new Error("server did not become healthy (hang detector)");
 }
 
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => c.on("exit", (code) => r(code)));
@@ -123,7 +125,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
 
   it("starts on a fresh SQLite path, prints a bootstrap admin token once, drains on SIGTERM", async () => {
     const db = path.join(dir, "nested", "folder", "roster.sqlite");
-    const port = 38000 + Math.floor(Math.random() * 1000);
+    const port = await freePort();
     const first = startServer(db, port);
     // How fast it starts is for benchmarks, not tests (a loaded machine took more than 15 s).
     await waitHealthy(port);
@@ -163,7 +165,7 @@ describe("processes: server, CLI, signals [sqlite]", () => {
 
   it("runs several API processes on one port with ROSTER_WORKERS and stops them all on SIGTERM", async () => {
     const db = path.join(dir, "cluster.sqlite");
-    const port = 39000 + Math.floor(Math.random() * 1000);
+    const port = await freePort();
     const server = startServer(db, port, {
       ROSTER_WORKERS: "2",
       ROSTER_ADMIN_TOKEN: "cluster-admin-token-0123456789abcdefghij",
@@ -195,7 +197,11 @@ describe("processes: server, CLI, signals [sqlite]", () => {
           .map((l) => JSON.parse(l).pid),
       );
     // Under load the second process may log a moment after the first one answered.
-    for (let i = 0; i < 100 && listening().size < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually(
+      async () => listening().size >= 2,
+      undefined,
+      "both API processes to log 'roster listening'",
+    );
     assert.equal(listening().size, 2);
     server.child.kill("SIGTERM");
     assert.equal(await exited(server.child), 0);
@@ -210,10 +216,21 @@ describe("processes: server, CLI, signals [sqlite]", () => {
     });
     children.push(child);
     let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    const start = Date.now();
-    while (!out.includes("roster worker started") && Date.now() - start < 60_000)
-      await new Promise((r) => setTimeout(r, 100));
+    // Until the start line, or the process ends (a generous hang detector otherwise).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start line:\n${out}`)), 2 * HANG_LIMIT_MS);
+      child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("roster worker started")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the worker exited (${code}) before starting:\n${out}`));
+      });
+    });
     assert.match(out, /"driver":"inline"/);
     child.kill("SIGTERM");
     assert.equal(await exited(child), 0);

@@ -1,28 +1,27 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { startRedis, stopRedis } from "../helpers/redis-server.js";
+import { type RedisServer, startRedis, stopRedis } from "../helpers/redis-server.js";
 import {
-  backends,
+  allBackends,
   createTestContext,
   eventually,
+  settlesWithin,
+  skipUnless,
   type TestContext,
-  testRedisUrl,
 } from "../helpers/context.js";
 
-// A private redis-server on its own port, so stopping it disturbs nothing else on the machine.
-const PORT = 16_400 + Math.floor(Math.random() * 500);
-
-for (const backend of testRedisUrl() ? backends() : []) {
-  describe(`jobs survive a Redis outage [${backend.name}] [redis]`, () => {
+for (const backend of allBackends()) {
+  const skip = skipUnless(...(backend.name === "postgres" ? (["postgres"] as const) : []), "redis");
+  describe(`jobs survive a Redis outage [${backend.name}] [redis]`, { skip }, () => {
     let ctx: TestContext;
-    let redis: ChildProcess;
+    // A private redis-server on a free port, so stopping it disturbs nothing else on the machine.
+    let redis: RedisServer;
     const done = new Set<number>();
     before(async () => {
-      redis = await startRedis(PORT);
+      redis = await startRedis();
       ctx = await createTestContext(backend, {
         redis: true,
-        env: { REDIS_URL: `redis://127.0.0.1:${PORT}` },
+        env: { REDIS_URL: `redis://127.0.0.1:${redis.port}` },
       });
       ctx.deps.jobs.define<{ n: number }>({
         name: "outage-probe",
@@ -52,15 +51,24 @@ for (const backend of testRedisUrl() ? backends() : []) {
 
     it("commits keep succeeding while Redis is down, and every job runs once it is back", async () => {
       await enqueue(0, 20);
-      await eventually(async () => done.size === 20, 15_000, "first jobs");
+      await eventually(async () => done.size === 20, undefined, "first jobs");
       await stopRedis(redis);
-      // Writes never wait for Redis: the jobs table is the outbox.
-      const t0 = Date.now();
-      await enqueue(20, 60);
-      assert.ok(Date.now() - t0 < 2000, "enqueue does not block on Redis");
-      assert.ok([...done].every((n) => n < 20));
+      const lastBefore = Number((await ctx.deps.db("jobs").max({ id: "id" }).first())?.id);
+      // Writes never wait for Redis: the jobs table is the outbox. Redis stays down until the
+      // commit is back, so a write that needed it would fail or hang here.
+      await settlesWithin(enqueue(20, 60), "an enqueue while Redis is down");
+      const waiting = await ctx.deps.db("jobs").where("id", ">", lastBefore).select("state");
+      assert.equal(waiting.length, 40, "the 40 new jobs are in the outbox");
+      assert.ok(
+        waiting.every((r: any) => r.state !== "done"),
+        "none has run without Redis",
+      );
+      assert.deepEqual(
+        [...done].sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
       // Redis comes back empty (no persistence): whatever the relay had handed over is lost.
-      redis = await startRedis(PORT);
+      redis = await startRedis(redis.port);
       // Leases of rows handed to the dead Redis run out; the relay hands them over again.
       const all = await eventually(
         async () => {
@@ -78,7 +86,7 @@ for (const backend of testRedisUrl() ? backends() : []) {
           const rows = await ctx.deps.db("jobs").select("state").count({ n: "*" }).groupBy("state");
           return rows.length === 1 && (rows[0] as any).state === "done" ? rows : undefined;
         },
-        15_000,
+        undefined,
         "every job row done",
       );
       assert.deepEqual(

@@ -82,27 +82,49 @@ describe("write transactions share commits on SQLite [sqlite]", () => {
   });
 
   it("runs a statement from outside after an open transaction, never inside it", async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** A promise and the function that resolves it: the signals that order the steps below. */
+    const signal = () => {
+      let fire!: () => void;
+      const fired = new Promise<void>((r) => (fire = r));
+      return { fire, fired };
+    };
+    const undo = (what: string) => new Error(`undo ${what}`);
     await exec(db, "select 1"); // the connection is known to exec's lease-free path
-    // A knex transaction and a shared batch, each open across a wait and then undone: a
-    // statement issued meanwhile from outside must not ride along (and vanish with them).
-    const knexTx = db
-      .transaction(async (trx) => {
+    // A knex transaction and a shared batch, each held open (after a write) until the test lets
+    // it go, then undone: statements issued meanwhile from outside must not ride along (and
+    // vanish with them). The batch queues behind the knex transaction (one connection).
+    const [knexOpen, knexGo, batchOpen, batchGo] = [signal(), signal(), signal(), signal()];
+    // Their outcomes are checked from the start (each must fail with its own error, nothing else).
+    const knexUndone = assert.rejects(
+      db.transaction(async (trx) => {
         await exec(trx, "insert into t (k, part) values ('o1', 'x')");
-        await sleep(30);
-        throw new Error("undo");
-      })
-      .catch(() => "undone");
-    const batch = writeTransaction(db, async (trx) => {
-      await exec(trx, "insert into t (k, part) values ('o2', 'x')");
-      await sleep(30);
-      throw new Error("undo");
-    }).catch(() => "undone");
-    await sleep(5);
-    const read = await exec(db, "select k from t where k in ('o1', 'o2') order by k");
-    await exec(db, "insert into t (k, part) values ('o3', 'x')");
-    assert.deepEqual(await Promise.all([knexTx, batch]), ["undone", "undone"]);
-    assert.deepEqual(read, []);
+        knexOpen.fire();
+        await knexGo.fired;
+        throw undo("knex");
+      }),
+      /^Error: undo knex$/,
+    );
+    const batchUndone = assert.rejects(
+      writeTransaction(db, async (trx) => {
+        await exec(trx, "insert into t (k, part) values ('o2', 'x')");
+        batchOpen.fire();
+        await batchGo.fired;
+        throw undo("batch");
+      }),
+      /^Error: undo batch$/,
+    );
+    await knexOpen.fired;
+    const readDuringKnex = exec(db, "select k from t where k in ('o1', 'o2') order by k");
+    const write = exec(db, "insert into t (k, part) values ('o3', 'x')");
+    knexGo.fire();
+    await batchOpen.fired;
+    const readDuringBatch = exec(db, "select k from t where k in ('o1', 'o2') order by k");
+    batchGo.fire();
+    await knexUndone;
+    await batchUndone;
+    assert.deepEqual(await readDuringKnex, []);
+    assert.deepEqual(await readDuringBatch, []);
+    await write;
     assert.ok(visibleElsewhere("o3"));
     assert.equal(visibleElsewhere("o1") || visibleElsewhere("o2"), false);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -18,13 +18,56 @@ import { prepareStoredSecrets } from "../../src/secrets/reseal.js";
 export interface Backend {
   name: "sqlite" | "postgres";
   redisUrl?: string;
+  /** Why this backend's suites cannot run here (pass it as the suite's `skip`); unset when they can. */
+  skip?: string;
 }
 
-/** Backends for this run: sqlite, plus postgres when ROSTER_TEST_PG is set (scripts/test.ts sets it). */
+/** A service that some suites need besides SQLite. */
+export type Service = "postgres" | "redis";
+
+const SERVICE_VARIABLES: Record<Service, string> = { postgres: "ROSTER_TEST_PG", redis: "ROSTER_TEST_REDIS" };
+
+const declared = new Set<Service>();
+
+/**
+ * Note (for scripts/test.ts, in the file ROSTER_TEST_DECLARED names) that this test file has
+ * suites on these services: with a service configured, a declared file that ran none of its
+ * cases there fails the run, so suites cannot vanish unnoticed.
+ */
+function declare(services: Service[]): void {
+  const target = process.env.ROSTER_TEST_DECLARED;
+  for (const service of services) {
+    if (!target || declared.has(service)) continue;
+    declared.add(service);
+    appendFileSync(target, `${JSON.stringify({ file: process.argv[1], service })}\n`);
+  }
+}
+
+/**
+ * The skip reason for a suite that needs these services ("ROSTER_TEST_PG not set"), or undefined
+ * when all are configured. Suites pass it as `describe(name, { skip }, …)` so that a run without
+ * the services lists them as skipped, by name, instead of silently not generating them;
+ * scripts/test.ts fails in CI when any suite is skipped for a service, and whenever a service is
+ * configured, when a file that asked for it here ran no case tagged `[postgres]`/`[redis]` on it.
+ */
+export function skipUnless(...services: Service[]): string | undefined {
+  declare(services);
+  const missing = services.filter((s) => !process.env[SERVICE_VARIABLES[s]]).map((s) => SERVICE_VARIABLES[s]);
+  return missing.length ? `${missing.join(" and ")} not set` : undefined;
+}
+
+/**
+ * Every backend with its skip reason: sqlite, and postgres (skipped unless ROSTER_TEST_PG is set;
+ * scripts/test.ts sets it from DATABASE_URL). Name each suite with `[${backend.name}]` and pass
+ * `{ skip: backend.skip }`.
+ */
+export function allBackends(): Backend[] {
+  return [{ name: "sqlite" }, { name: "postgres", skip: skipUnless("postgres") }];
+}
+
+/** The backends this run can use (no skipped ones). Prefer allBackends(): its skipped suites are reported. */
 export function backends(): Backend[] {
-  const list: Backend[] = [{ name: "sqlite" }];
-  if (process.env.ROSTER_TEST_PG) list.push({ name: "postgres" });
-  return list;
+  return allBackends().filter((b) => !b.skip);
 }
 
 /** The Redis URL for BullMQ suites, when this run has one. */
@@ -216,19 +259,41 @@ export async function createTenantWithToken(
   return { tenantId: t.body.id, token: tok.body.token };
 }
 
-/** Wait until a condition holds (polling), or fail after the timeout. */
+/**
+ * How long a test waits for something that should happen before it calls it a hang. Generous on
+ * purpose: tests assert behaviour, never speed, and a loaded 2-core machine is slow.
+ */
+export const HANG_LIMIT_MS = 60_000;
+
+/**
+ * Wait until a condition holds (polling), or fail as a hang. `timeoutMs` only ever raises the
+ * limit above HANG_LIMIT_MS: a shorter one would turn a slow machine into a failure.
+ */
 export async function eventually<T>(
   fn: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
+  timeoutMs = HANG_LIMIT_MS,
   what = "condition",
 ): Promise<T> {
+  const limit = Math.max(timeoutMs, HANG_LIMIT_MS);
   const start = Date.now();
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > limit) throw new Error(`timed out waiting for ${what} (hang detector)`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The promise's outcome, or a failure naming `what` if it has not settled within `ms`: a hang
+ * detector for a step that must finish (e.g. a write while Redis is down), never a speed check.
+ */
+export function settlesWithin<T>(promise: Promise<T>, what: string, ms = HANG_LIMIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (hang detector)`)), ms);
+  });
+  return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
 }
 
 /** SCIM request helpers with a tenant's token; bodies go out as application/scim+json. */

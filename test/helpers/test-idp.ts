@@ -49,6 +49,8 @@ export interface ResponseOptions {
   nameIdXml?: string;
   /** Encrypt the assertion for this SP encryption certificate. */
   encryptFor?: string;
+  /** The response's Status (default Success, no message): a refusal carries the IdP's words. */
+  status?: { code: string; message?: string };
 }
 
 /** The test identity provider. */
@@ -98,7 +100,12 @@ export class TestIdp {
     const now = o.now ?? new Date();
     const dest = o.destination === null ? "" : ` Destination="${esc(o.destination ?? o.acsUrl)}"`;
     const irt = o.inResponseTo ? ` InResponseTo="${o.inResponseTo}"` : "";
-    return `<samlp:Response xmlns:samlp="${NS_P}" xmlns:saml="${NS_A}" ID="_r${randomBytes(12).toString("hex")}" Version="2.0" IssueInstant="${now.toISOString()}"${dest}${irt}><saml:Issuer>${esc(o.issuer ?? this.entityId)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>${assertion}</samlp:Response>`;
+    const code = o.status?.code ?? "urn:oasis:names:tc:SAML:2.0:status:Success";
+    const message =
+      o.status?.message === undefined
+        ? ""
+        : `<samlp:StatusMessage>${esc(o.status.message)}</samlp:StatusMessage>`;
+    return `<samlp:Response xmlns:samlp="${NS_P}" xmlns:saml="${NS_A}" ID="_r${randomBytes(12).toString("hex")}" Version="2.0" IssueInstant="${now.toISOString()}"${dest}${irt}><saml:Issuer>${esc(o.issuer ?? this.entityId)}</saml:Issuer><samlp:Status><samlp:StatusCode Value="${esc(code)}"/>${message}</samlp:Status>${assertion}</samlp:Response>`;
   }
 
   /** Sign the element matched by `localName` (Assertion or Response) with an enveloped signature. */

@@ -5,7 +5,7 @@ import { admin, createTestContext, eventually, type TestContext } from "../helpe
 import { variants } from "../roles/helpers.js";
 
 for (const v of variants()) {
-  describe(`jobs: dead letters, admin retry, per-tenant fairness [${v.label}]`, () => {
+  describe(`jobs: dead letters, admin retry, per-tenant fairness [${v.label}]`, { skip: v.skip }, () => {
     let ctx: TestContext;
     const ran: Array<{ tenant: string | null; n: number }> = [];
     let healthy = false;

@@ -7,7 +7,7 @@ import { enqueueJobs } from "../../src/jobs/catalog.js";
 import { claimJobs, completeJob } from "../../src/jobs/store.js";
 import {
   ADMIN_TOKEN,
-  backends,
+  allBackends,
   createTestContext,
   eventually,
   patchOp,
@@ -17,8 +17,10 @@ import { TestIdp } from "../helpers/test-idp.js";
 import { tenant } from "../roles/helpers.js";
 
 // Row locks are PostgreSQL's; SQLite runs one writer at a time, so the race cannot happen there.
-for (const backend of backends().filter((b) => b.name === "postgres")) {
-  describe(`jobs: a pending job is not run before a change that relies on it commits [${backend.name}]`, () => {
+for (const backend of allBackends().filter((b) => b.name === "postgres")) {
+  describe(`jobs: a pending job is not run before a change that relies on it commits [${backend.name}]`, {
+    skip: backend.skip,
+  }, () => {
     let ctx: TestContext;
     before(async () => {
       // No driver: the test claims jobs itself, while a transaction is open.

@@ -9,7 +9,7 @@ const countJobs = async (ctx: TestContext, where: Record<string, unknown>) =>
   Number((await ctx.deps.db("jobs").where(where).count({ c: "*" }).first())?.c);
 
 for (const v of variants()) {
-  describe(`role sync: coalescing, idempotence, crashed workers [${v.label}]`, () => {
+  describe(`role sync: coalescing, idempotence, crashed workers [${v.label}]`, { skip: v.skip }, () => {
     let ctx: TestContext;
     before(async () => {
       // The driver starts inside the first test, after a burst has queued up.
@@ -32,10 +32,9 @@ for (const v of variants()) {
       await add(users.slice(50)).expect(204);
       await add(users).expect(204); // no change: no events, no jobs
       for (let i = 0; i < 3; i++)
-        await t.scim.patch(
-          `/Groups/${g}`,
-          patchOp({ op: "replace", path: "displayName", value: `Burst ${i}` }),
-        );
+        await t.scim
+          .patch(`/Groups/${g}`, patchOp({ op: "replace", path: "displayName", value: `Burst ${i}` }))
+          .expect(204);
       const pending = await countJobs(ctx, { state: "pending", name: "sync-roles", tenant_id: t.tenantId });
       // One per user (group.user_added), the tenant's one new-user drain (every user.created)
       // and the mapping's group scope.

@@ -3,13 +3,19 @@ import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { revokeUserSessions } from "../../src/access/sessions.js";
-import { admin, backends, createTestContext, type TestContext } from "../helpers/context.js";
+import {
+  admin,
+  allBackends,
+  createTenantWithToken,
+  createTestContext,
+  type TestContext,
+} from "../helpers/context.js";
 import { addUser, authnRequestOf, Browser, setupSso, type SsoTenant } from "./sso-helpers.js";
 
 const REDIRECT = "https://app.acme.test/callback";
 
-for (const backend of backends()) {
-  describe(`OAuth 2.0 / OIDC hand-off [${backend.name}]`, () => {
+for (const backend of allBackends()) {
+  describe(`OAuth 2.0 / OIDC hand-off [${backend.name}]`, { skip: backend.skip }, () => {
     let ctx: TestContext;
     let t: SsoTenant;
     let client: { clientId: string; clientSecret: string };
@@ -173,6 +179,115 @@ for (const backend of backends()) {
         .type("form")
         .send({ token: ok.body.access_token });
       assert.equal(intro.body.active, false);
+    });
+
+    it("a code expires after 60 s; an access token after an hour (userinfo 401, introspection inactive)", async () => {
+      const verifier = randomBytes(32).toString("base64url");
+      const exchange = (code: string) =>
+        token({ grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: verifier });
+      const { code: late } = await authorize(verifier);
+      ctx.clock.advance(60_000);
+      const expired = await exchange(late);
+      assert.equal(expired.status, 400);
+      assert.deepEqual(
+        [expired.body.error, expired.body.error_description],
+        ["invalid_grant", "Authorization code expired"],
+      );
+      const { code } = await authorize(verifier);
+      ctx.clock.advance(59_000);
+      const ok = await exchange(code);
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.expires_in, 3600);
+      const access = ok.body.access_token as string;
+      const userinfo = () => ctx.http.get("/oauth/userinfo").set("Authorization", `Bearer ${access}`);
+      const introspect = async () =>
+        (
+          await ctx.http
+            .post("/oauth/introspect")
+            .set("Authorization", basic())
+            .type("form")
+            .send({ token: access })
+        ).body;
+      ctx.clock.advance(3_600_000 - 1000);
+      await userinfo().expect(200);
+      assert.equal((await introspect()).active, true);
+      ctx.clock.advance(1000);
+      await userinfo().expect(401);
+      assert.deepEqual(await introspect(), { active: false });
+    });
+
+    it("deleting a client refuses it at once and ends the tokens issued to it", async () => {
+      const other = (
+        await admin(ctx)
+          .post("/admin/v1/tenants/acme/oauth-clients", { name: "Doomed", redirectUris: [REDIRECT] })
+          .expect(201)
+      ).body as { clientId: string; clientSecret: string };
+      const otherBasic = `Basic ${Buffer.from(`${other.clientId}:${other.clientSecret}`).toString("base64")}`;
+      // A token issued to it, and a code it has not exchanged yet.
+      const verifier = randomBytes(32).toString("base64url");
+      const codeFor = async () => {
+        const q = new URLSearchParams({
+          response_type: "code",
+          client_id: other.clientId,
+          redirect_uri: REDIRECT,
+          code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+          code_challenge_method: "S256",
+        });
+        const b = new Browser(ctx);
+        const { id } = authnRequestOf((await b.get(`/oauth/authorize?${q}`, 302)).headers.location);
+        const acs = await b.acs(
+          "acme",
+          await t.idp.response(t.opts({ nameId: "ann@acme.test", inResponseTo: id })),
+        );
+        assert.equal(acs.status, 302, acs.text);
+        return new URL(acs.headers.location).searchParams.get("code")!;
+      };
+      const form = (code: string) => ({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      });
+      const issued = await token(form(await codeFor()), otherBasic).expect(200);
+      const pending = await codeFor();
+      const access = issued.body.access_token as string;
+      await ctx.http.get("/oauth/userinfo").set("Authorization", `Bearer ${access}`).expect(200);
+
+      const clients = await admin(ctx).get("/admin/v1/tenants/acme/oauth-clients").expect(200);
+      const row = clients.body.clients.find((c: any) => c.clientId === other.clientId);
+      await admin(ctx).delete(`/admin/v1/tenants/acme/oauth-clients/${row.id}`).expect(204);
+      await admin(ctx).delete(`/admin/v1/tenants/acme/oauth-clients/${row.id}`).expect(404);
+      // The client itself: no new logins, no exchange of the code it still holds, no introspection.
+      const authorizeAgain = await ctx.http.get(
+        `/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: other.clientId, redirect_uri: REDIRECT })}`,
+      );
+      assert.equal(authorizeAgain.status, 400);
+      const exchanged = await token(form(pending), otherBasic);
+      assert.deepEqual([exchanged.status, exchanged.body.error], [401, "invalid_client"]);
+      await ctx.http
+        .post("/oauth/introspect")
+        .set("Authorization", otherBasic)
+        .type("form")
+        .send({ token: access })
+        .expect(401);
+      // Its tokens end with it: userinfo refuses them, and introspection by another client of the tenant says inactive.
+      await ctx.http.get("/oauth/userinfo").set("Authorization", `Bearer ${access}`).expect(401);
+      const seen = await ctx.http
+        .post("/oauth/introspect")
+        .set("Authorization", basic())
+        .type("form")
+        .send({ token: access })
+        .expect(200);
+      assert.deepEqual(seen.body, { active: false });
+      // Another tenant cannot delete this tenant's client.
+      await createTenantWithToken(ctx, "other-co");
+      await admin(ctx).delete(`/admin/v1/tenants/other-co/oauth-clients/${client.clientId}`).expect(404);
+      assert.equal(
+        (await admin(ctx).get("/admin/v1/tenants/acme/oauth-clients").expect(200)).body.clients.find(
+          (c: any) => c.clientId === client.clientId,
+        ).revokedAt,
+        null,
+      );
     });
 
     it("client authentication, registered redirect URIs and S256-only PKCE", async () => {

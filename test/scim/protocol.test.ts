@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  backends,
+  allBackends,
   createTenantWithToken,
   createTestContext,
   scimClient,
@@ -11,8 +11,8 @@ import {
 
 const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
-for (const backend of backends()) {
-  describe(`SCIM discovery, search, bulk and edges [${backend.name}]`, () => {
+for (const backend of allBackends()) {
+  describe(`SCIM discovery, search, bulk and edges [${backend.name}]`, { skip: backend.skip }, () => {
     let ctx: TestContext;
     let scim: ReturnType<typeof scimClient>;
     before(async () => {
@@ -143,6 +143,118 @@ for (const backend of backends()) {
         .post("/Bulk", { schemas: [BULK], Operations: [{ method: "DELETE", path: "/Users/bulkId:nope" }] })
         .expect(200);
       assert.equal(badRef.body.Operations[0].status, "400");
+    });
+
+    it("Bulk: a malformed request is refused whole (400, the right scimType) before any operation runs", async () => {
+      const t = scimClient(ctx, (await createTenantWithToken(ctx, "bulk-checks")).token);
+      const first = { method: "POST", path: "/Users", bulkId: "first", data: userBody("first@bulk.test") };
+      const refused: Array<[string, unknown, string, RegExp]> = [
+        ["not an object", [first], "invalidSyntax", /schemas/],
+        ["no BulkRequest schema", { Operations: [first] }, "invalidSyntax", /schemas/],
+        ["another schema", { schemas: ["urn:x"], Operations: [first] }, "invalidSyntax", /schemas/],
+        ["Operations missing", { schemas: [BULK] }, "invalidSyntax", /Operations/],
+        [
+          "Operations not an array",
+          { schemas: [BULK], Operations: { 0: first } },
+          "invalidSyntax",
+          /Operations/,
+        ],
+        [
+          "failOnErrors 0",
+          { schemas: [BULK], failOnErrors: 0, Operations: [first] },
+          "invalidValue",
+          /failOnErrors/,
+        ],
+        [
+          "failOnErrors 1.5",
+          { schemas: [BULK], failOnErrors: 1.5, Operations: [first] },
+          "invalidValue",
+          /failOnErrors/,
+        ],
+        [
+          "failOnErrors a string",
+          { schemas: [BULK], failOnErrors: "1", Operations: [first] },
+          "invalidValue",
+          /failOnErrors/,
+        ],
+        [
+          "an operation that is not an object",
+          { schemas: [BULK], Operations: [first, "DELETE /Users/x"] },
+          "invalidSyntax",
+          /Operations\[1\]/,
+        ],
+        [
+          "an operation without a method",
+          { schemas: [BULK], Operations: [first, { path: "/Users/x" }] },
+          "invalidSyntax",
+          /Operations\[1\]/,
+        ],
+        [
+          "an operation without a path",
+          { schemas: [BULK], Operations: [first, { method: "DELETE" }] },
+          "invalidSyntax",
+          /Operations\[1\]/,
+        ],
+        [
+          "a POST without a bulkId",
+          {
+            schemas: [BULK],
+            Operations: [first, { method: "POST", path: "/Users", data: userBody("x@bulk.test") }],
+          },
+          "invalidSyntax",
+          /bulkId/,
+        ],
+        [
+          "a bulkId used twice",
+          { schemas: [BULK], Operations: [first, { ...first, data: userBody("again@bulk.test") }] },
+          "invalidSyntax",
+          /bulkId first/,
+        ],
+      ];
+      for (const [what, body, scimType, detail] of refused) {
+        const res = await t.post("/Bulk", body);
+        assert.equal(res.status, 400, `${what}: ${res.text}`);
+        assert.deepEqual(res.body.schemas, ["urn:ietf:params:scim:api:messages:2.0:Error"], what);
+        assert.equal(res.body.scimType, scimType, what);
+        assert.match(res.body.detail, detail, what);
+      }
+      // Nothing of any refused request was written, though each began with a valid POST.
+      assert.equal((await t.get("/Users").expect(200)).body.totalResults, 0);
+    });
+
+    it("Bulk: operations Roster cannot route, and stale versions, fail alone with their own status", async () => {
+      const t = scimClient(ctx, (await createTenantWithToken(ctx, "bulk-ops")).token);
+      const user = (await t.post("/Users", userBody("versioned@bulk.test")).expect(201)).body;
+      const res = await t
+        .post("/Bulk", {
+          schemas: [BULK],
+          Operations: [
+            { method: "GET", path: `/Users/${user.id}` },
+            { method: "POST", path: `/Users/${user.id}`, bulkId: "p", data: userBody("p@bulk.test") },
+            { method: "PUT", path: "/Users", data: userBody("q@bulk.test") },
+            { method: "DELETE", path: "/Printers/1" },
+            { method: "DELETE", path: `/Users/${user.id}`, version: 'W/"99"' },
+            { method: "POST", path: "/Users", bulkId: "ok", data: userBody("ok@bulk.test") },
+            { method: "DELETE", path: `/Users/${user.id}`, version: user.meta.version },
+          ],
+        })
+        .expect(200);
+      const ops = res.body.Operations;
+      assert.deepEqual(
+        ops.map((o: any) => [o.status, o.response?.scimType]),
+        [
+          ["400", "invalidValue"],
+          ["400", "invalidValue"],
+          ["400", "invalidValue"],
+          ["400", "invalidValue"],
+          ["412", undefined],
+          ["201", undefined],
+          ["204", undefined],
+        ],
+      );
+      assert.equal(ops[5].bulkId, "ok");
+      const names = (await t.get("/Users").expect(200)).body.Resources.map((u: any) => u.userName);
+      assert.deepEqual(names, ["ok@bulk.test"]);
     });
 
     it("refuses requests without a valid token before reading the body", async () => {
