@@ -136,17 +136,18 @@ for (const v of variants()) {
         await t.user("later@example.com");
         // The active endpoint beside them gets every event: the deliveries ran. Then the clock
         // passes every retry (an hour at most) and no job is left due.
-        const ids = (await t.events()).map((e) => e.id);
-        await waitWithClock(
-          () =>
-            new Set(
-              rx
-                .accepted()
-                .filter((r) => r.event.tenant === "w-inactive")
-                .map((r) => r.event.id),
-            ).size === ids.length,
-          "every event at the active endpoint",
-        );
+        // Every event recorded so far (role syncs add theirs a moment later: read them each time,
+        // a snapshot taken before them would never equal what arrives).
+        await waitWithClock(async () => {
+          const ids = (await t.events()).map((e) => e.id);
+          const got = new Set(
+            rx
+              .accepted()
+              .filter((r) => r.event.tenant === "w-inactive")
+              .map((r) => r.event.id),
+          );
+          return got.size === ids.length && ids.every((id) => got.has(id));
+        }, "every event at the active endpoint");
         ctx.clock.advance(3_600_000);
         await t.settle();
         assert.equal(quiet.received.length, tried, "nothing more reached the paused endpoint");

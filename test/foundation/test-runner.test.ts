@@ -34,7 +34,7 @@ describe(`the README's test command on a fresh machine${pg ? " [postgres]" : ""}
       const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
       assert.equal(code, 0, out);
       assert.match(out, new RegExp(`created the test database ${name}`));
-      assert.match(out, /suites passed by backend: sqlite 0, postgres 1/);
+      assert.match(out, /cases passed by backend: sqlite 0, postgres 1/);
     } finally {
       await admin.raw(`drop database if exists "${name}" with (force)`);
       await admin.destroy();

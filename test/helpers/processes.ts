@@ -22,7 +22,13 @@ const running: ChildProcess[] = [];
 export function startRoster(script: "server" | "worker", env: Record<string, string>): RosterProcess {
   const child = spawn(process.execPath, ["--import", "tsx", `src/${script}.ts`], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // PostgreSQL needs a key shared by every process of a deployment (no generated key file).
+      ROSTER_ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);

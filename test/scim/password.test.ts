@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { migrationSource } from "../../migrations/index.js";
-import { migrateLatest } from "../../src/db/knex.js";
+import * as m0008 from "../../migrations/0008-input-hardening.js";
 import {
   backends,
   createTenantWithToken,
@@ -193,9 +192,8 @@ for (const backend of backends()) {
         .db("users")
         .where({ id })
         .update({ resource: JSON.stringify(legacy) });
-      const [, rolledBack] = await ctx.deps.db.migrate.down({ migrationSource });
-      assert.deepEqual(rolledBack, ["0008-input-hardening"]);
-      assert.deepEqual(await migrateLatest(ctx.deps.db), ["0008-input-hardening"]);
+      // Run 0008 itself again (later migrations exist: rolling back only the last would not reach it).
+      await m0008.up(ctx.deps.db);
       const after = await ctx.deps.db("users").where({ id }).first();
       assert.deepEqual(JSON.parse(after.resource), JSON.parse(row.resource));
       assert.equal(after.version, row.version, "the visible document did not change: same version");
