@@ -1,8 +1,8 @@
 import { type Request, type RequestHandler, type Response, Router } from "express";
 import type { Deps } from "../deps.js";
 import { clientTenantSlugs } from "../oauth/client-tenant.js";
-import { formBody } from "../sso/saml/http-util.js";
-import { sendPage } from "../sso/saml/pages.js";
+import { formBody } from "../sso/http-util.js";
+import { sendPage } from "../sso/pages.js";
 import { addressKey } from "./client-address.js";
 import { AppError } from "./errors.js";
 import type { Limiter } from "./rate-limiters.js";

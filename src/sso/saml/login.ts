@@ -5,7 +5,7 @@ import { SsoFailure } from "./acs-checks.js";
 import type { SamlConnection } from "./connection-store.js";
 import { findTenantConnectionBySlug, findTest } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
-import { countRefusal } from "./refusals.js";
+import { countRefusal } from "../refusals.js";
 import {
   countPendingRequests,
   deleteExpiredPending,
@@ -14,8 +14,8 @@ import {
   type OAuthParams,
   type RequestPurpose,
   type SamlRequestRow,
-} from "./request-store.js";
-import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
+} from "../request-store.js";
+import { absoluteReturnUrl, isAllowedReturnUrl } from "../return-url.js";
 import { REQUEST_TTL_MS, samlFor, spUrls } from "./sp.js";
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;

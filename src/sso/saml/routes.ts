@@ -5,14 +5,14 @@ import type { Deps } from "../../deps.js";
 import { oauthRoutes } from "../../oauth/routes.js";
 import { handleAcs } from "./acs.js";
 import { SsoFailure } from "./acs-checks.js";
-import { truncate } from "./bounded.js";
-import { formBody, queryString, readCookie, setCookie } from "./http-util.js";
+import { truncate } from "../bounded.js";
+import { formBody, queryString, readCookie, setCookie } from "../http-util.js";
 import { loadTenantConnection, startLogin } from "./login.js";
-import { sendPage } from "./pages.js";
-import type { OAuthParams } from "./request-store.js";
-import { isAllowedReturnUrl } from "./return-url.js";
-import { rolesOfUser } from "./roles.js";
-import { groupNamesOfUser } from "./gate-store.js";
+import { sendPage } from "../pages.js";
+import type { OAuthParams } from "../request-store.js";
+import { isAllowedReturnUrl } from "../return-url.js";
+import { rolesOfUser } from "../roles.js";
+import { groupNamesOfUser } from "../gate-store.js";
 import { spMetadataXml, spUrls } from "./sp.js";
 
 /** The short-lived cookie that binds a started login to this browser. */
