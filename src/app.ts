@@ -12,6 +12,8 @@ import { jobRoutes } from "./admin/jobs-routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
+import { oidcAdminRoutes } from "./sso/oidc/admin-routes.js";
+import { oidcRoutes } from "./sso/oidc/routes.js";
 import { ssoRoutes } from "./sso/saml/routes.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
@@ -34,6 +36,7 @@ export function createApp(deps: Deps): Express {
   if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
+  app.use(oidcRoutes(deps));
   app.use(
     "/admin/v1",
     adminAuth(deps),
@@ -43,6 +46,7 @@ export function createApp(deps: Deps): Express {
     accessRoutes(deps),
     eventRoutes(deps),
     samlAdminRoutes(deps),
+    oidcAdminRoutes(deps),
     jobRoutes(deps),
   );
   app.use(notFoundHandler);
