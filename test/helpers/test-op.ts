@@ -33,8 +33,8 @@ export async function signingKey(
   return { privateKey, publicKey, priv, pub, kid, alg };
 }
 
-/** A tiny cookie jar for walking a provider's pages with fetch (one host: paths ignored). */
-class Jar {
+/** A tiny cookie jar for walking a server's pages with fetch (one host: paths and attributes ignored). */
+export class Jar {
   private readonly cookies = new Map<string, string>();
   keep(res: Response): void {
     for (const c of res.headers.getSetCookie()) {
