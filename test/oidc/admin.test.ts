@@ -231,6 +231,43 @@ for (const backend of allBackends()) {
       forge.mint = (r2, f) => f.valid(r2);
     });
 
+    it("Entra groups: read when sent; an overage (_claim_names) leaves them unknown, not empty", async () => {
+      const tid = "3f2b8c1e-5a4d-4e7b-9c0a-1d2e3f4a5b6c";
+      const { token } = await createTenantWithToken(ctx, "groups-co");
+      const a = admin(ctx);
+      const put = await a.put("/admin/v1/tenants/groups-co/oidc", {
+        preset: "entra",
+        issuer: forge.issuer,
+        entraTenantId: tid,
+        clientId: "roster-forge",
+        clientSecret: "s",
+      });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      assert.equal(
+        (await scimClient(ctx, token).post("/Users", userBody("ann@acme.test", { externalId: "oid-ann" })))
+          .status,
+        201,
+      );
+      const report = async (claims: Record<string, unknown>) => {
+        forge.claims = { preferred_username: "ann@acme.test", oid: "oid-ann", tid, ...claims };
+        const t = await a.post("/admin/v1/tenants/groups-co/oidc/test");
+        await oidcLogin(new Browser(ctx), "groups-co", forge, "", `?test=${t.body.id}`);
+        return (await a.get(`/admin/v1/tenants/groups-co/oidc/test/${t.body.id}`)).body.report;
+      };
+      const sent = await report({ groups: ["g-1", "g-2"] });
+      assert.equal(sent.outcome, "success", JSON.stringify(sent));
+      assert.deepEqual(sent.mapped.groups, ["g-1", "g-2"]);
+      assert.equal(sent.mapped.groupsUnknown, false);
+      assert.equal(sent.user.matchedBy, "immutableId:externalId");
+      const overage = await report({
+        _claim_names: { groups: "src1" },
+        _claim_sources: { src1: { endpoint: "https://graph.microsoft.com/v1.0/users/x/getMemberObjects" } },
+      });
+      assert.deepEqual(overage.mapped.groups, []);
+      assert.equal(overage.mapped.groupsUnknown, true);
+      forge.claims = { email: "ann@acme.test", email_verified: true };
+    });
+
     it("keeps tenants apart: another tenant's test, connection and presets", async () => {
       await createTenantWithToken(ctx, "peer-co");
       const a = admin(ctx);
