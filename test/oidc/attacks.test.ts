@@ -243,6 +243,18 @@ for (const backend of allBackends()) {
       );
     });
 
+    it("a failing token endpoint → TOKEN_EXCHANGE_FAILED (an HTTP 500, or an OAuth error body)", async () => {
+      const broken = await viaForge(async () => {
+        throw new Error("token endpoint down");
+      });
+      assert.equal(refusalCode(broken.text), "TOKEN_EXCHANGE_FAILED");
+      forge.claims = { email: "ann@acme.test", email_verified: true };
+      const b = new Browser(ctx);
+      const back = await authorize(b, "forge-co", forge);
+      back.searchParams.set("code", "not-a-code-the-provider-issued");
+      assert.equal(refusalCode((await b.get(back.pathname + back.search)).text), "TOKEN_EXCHANGE_FAILED");
+    });
+
     it("the provider's error (access_denied) → IDP_ERROR", async () => {
       forge.redirectParams = (issuer) => ({
         iss: issuer,

@@ -86,6 +86,15 @@ for (const backend of allBackends()) {
       assert.equal(ev.matchedBy, "userName");
     });
 
+    it("logout ends the session and follows a same-origin return_to for an OpenID Connect tenant", async () => {
+      const b = new Browser(ctx);
+      assert.equal((await oidcLogin(b, "okta-co", op, "ann")).status, 302);
+      const out = await b.postForm("/sso/okta-co/logout", { return_to: "/signed-out" });
+      assert.equal(out.status, 303);
+      assert.equal(out.headers.location, "/signed-out");
+      assert.equal((await b.get("/sso/okta-co/session")).status, 401);
+    });
+
     it("the authorization request uses PKCE S256, state and nonce, and a bound cookie", async () => {
       const b = new Browser(ctx);
       const start = await b.get("/sso/okta-co/oidc/login", 302);

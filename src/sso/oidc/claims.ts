@@ -3,7 +3,9 @@ import { SsoFailure } from "../failure.js";
 import type { OidcConnection } from "./connection-store.js";
 import { entraTenantOf } from "./presets.js";
 
-const str = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v.trim() : null);
+// Profile values longer than a directory column holds are left out (the login name is checked apart).
+const str = (v: unknown): string | null =>
+  typeof v === "string" && v.trim() !== "" && v.length <= 1024 ? v.trim() : null;
 
 function refuse(code: string, message: string, details: Record<string, unknown>): never {
   throw new SsoFailure(code, message, details, 403);

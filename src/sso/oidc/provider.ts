@@ -57,8 +57,14 @@ export async function discover(deps: ProviderDeps, issuer: string): Promise<Disc
     throw new OutboundRefused(
       `the discovery document names issuer ${JSON.stringify(String(doc.issuer).slice(0, 256))}, not ${issuer}`,
     );
-  for (const k of ["authorization_endpoint", "token_endpoint", "jwks_uri"] as const)
+  for (const k of ["authorization_endpoint", "token_endpoint", "jwks_uri"] as const) {
     if (typeof doc[k] !== "string") throw new OutboundRefused(`the discovery document has no ${k}`);
+    // Browsers are sent to the authorization endpoint: https only (http for development), never
+    // javascript: or data:. The other two are fetched through the guard, which checks again.
+    const scheme = URL.canParse(doc[k]) ? new URL(doc[k]).protocol : "";
+    if (scheme !== "https:" && !(deps.config.allowPrivateNetwork && scheme === "http:"))
+      throw new OutboundRefused(`the discovery document's ${k} is not an https URL`);
+  }
   const offered = Array.isArray(doc.id_token_signing_alg_values_supported)
     ? (doc.id_token_signing_alg_values_supported as unknown[])
     : ["RS256"];
@@ -220,12 +226,11 @@ export function failureOf(err: unknown, discovery: Discovery): SsoFailure {
   const c = chain(err);
   const f = (code: string, message: string) =>
     new SsoFailure(code, message, { ...c.details, ...(c.claim ? { claim: c.claim } : {}) });
-  if (
-    /OutboundRefused/.test(String((err as any)?.cause?.name)) ||
-    err instanceof OutboundRefused ||
-    (/failed: /.test(c.text) && c.codes.length === 0)
-  )
+  // A request the SSRF guard refused or that failed (openid-client wraps it in a ClientError).
+  if (err instanceof OutboundRefused || (err as { cause?: unknown })?.cause instanceof OutboundRefused)
     return f("PROVIDER_UNREACHABLE", "Roster could not reach the identity provider: try again later.");
+  if (c.codes.includes("OAUTH_RESPONSE_IS_NOT_CONFORM") || c.codes.includes("OAUTH_RESPONSE_IS_NOT_JSON"))
+    return f("TOKEN_EXCHANGE_FAILED", "The identity provider's token endpoint failed: try again later.");
   if (/"state"/.test(c.text))
     return f(
       "STATE_MISMATCH",

@@ -3,7 +3,7 @@ import { authenticateSession, revokeSession, SESSION_COOKIE } from "../../access
 import type { Deps } from "../../deps.js";
 import { oauthRoutes } from "../../oauth/routes.js";
 import { browserNonce, REQUEST_COOKIE, setBrowserCookie } from "../browser.js";
-import { oidcEnabled } from "../oidc/login.js";
+import { loadTenantOidc, oidcEnabled } from "../oidc/login.js";
 import { beginOidcLogin } from "../oidc/routes.js";
 import { handleAcs } from "./acs.js";
 import { findTenantConnectionBySlug } from "./connection-store.js";
@@ -144,7 +144,12 @@ export function ssoRoutes(deps: Deps): Router {
     setCookie(res, SESSION_COOKIE, "", { maxAgeSeconds: 0, secure, sameSite: "Lax" });
     const to = typeof req.body?.return_to === "string" ? req.body.return_to : queryString(req, "return_to");
     const conn = await loadTenantConnection(deps, String(req.params.slug)).catch(() => undefined);
-    if (to && conn && isAllowedReturnUrl(to, deps.config.publicUrl, conn.conn.settings.returnUrls))
+    // An OpenID Connect tenant's allow-list when it has no SAML connection.
+    const oidc = conn
+      ? undefined
+      : await loadTenantOidc(deps, String(req.params.slug)).catch(() => undefined);
+    const returnUrls = conn?.conn.settings.returnUrls ?? oidc?.conn.settings.returnUrls;
+    if (to && returnUrls && isAllowedReturnUrl(to, deps.config.publicUrl, returnUrls))
       return res.redirect(303, to);
     res.status(204).end();
   });
