@@ -24,7 +24,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2 * CONCURRENCY);
 const PUBLIC_URL = "https://roster.bench";
 const SLUG = "bench";
 const REDIRECT = "https://app.bench.test/callback";
-/** The SAML ACS figure measured by `npm run bench -- saml` on this machine (README "Benchmarks"). */
+/** The SAML ACS figure README "Benchmarks" records (`npm run bench -- saml`; run it beside this for today's). */
 const SAML_ACS_CPU_MS = 10.3;
 
 function raw(port: number, url: string, headers: Record<string, string>, agent: http.Agent) {
