@@ -122,13 +122,11 @@ async function main(): Promise<void> {
     );
     if (put.status !== 200) throw new Error(`PUT oidc: ${put.status} ${JSON.stringify(put.body)}`);
     // The bench skips the interactive test login: mark the configuration tested, then enable.
-    await db("oidc_connections")
-      .where({ tenant_id: tenantId })
-      .update({
-        tested_version: put.body.configVersion,
-        tested_at: new Date().toISOString(),
-        state: "tested",
-      });
+    await db("oidc_connections").where({ tenant_id: tenantId }).update({
+      tested_version: put.body.configVersion,
+      tested_at: new Date().toISOString(),
+      state: "tested",
+    });
     await request(port, "POST", `/admin/v1/tenants/${SLUG}/oidc/enable`, undefined, ADMIN);
     const client = await request(
       port,
