@@ -23,7 +23,9 @@ for (const backend of allBackends()) {
       const res = await b.exchange(link.url);
       assert.equal(res.status, 303);
       assert.equal(res.headers.location, "/console/operator/tenants");
-      const cookie = (res.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("roster_console="))!;
+      const cookie = (res.headers["set-cookie"] as unknown as string[]).find((c) =>
+        c.startsWith("roster_console="),
+      )!;
       assert.match(cookie, /HttpOnly/);
       assert.match(cookie, /SameSite=Strict/);
       assert.match(cookie, /Secure/);
@@ -81,7 +83,10 @@ for (const backend of allBackends()) {
       const a = admin(ctx);
       const bad = await a.post("/admin/v1/tenants/acme/setup-links", { scopes: ["nope"] });
       assert.equal(bad.status, 400);
-      const badUrl = await a.post("/admin/v1/tenants/acme/setup-links", { scopes: ["sso"], returnUrl: "javascript:alert(1)" });
+      const badUrl = await a.post("/admin/v1/tenants/acme/setup-links", {
+        scopes: ["sso"],
+        returnUrl: "javascript:alert(1)",
+      });
       assert.equal(badUrl.status, 400);
       const created = await a.post("/admin/v1/tenants/acme/setup-links", {
         scopes: ["sso"],
