@@ -151,7 +151,8 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       // The report arrives in the first tab by polling.
       await page.getByText("Test passed: you can enable single sign-on.").waitFor({ timeout: 20_000 });
       await check(page, "sso-test-passed");
-      await page.reload();
+      // Then the page shows itself afresh: the state is "tested" and Enable is available.
+      await page.locator(".state .badge", { hasText: "tested" }).waitFor();
       await page.getByRole("button", { name: "Enable SSO" }).click();
       await page.getByText("Single sign-on is enabled.").waitFor();
       assert.equal(await page.locator(".state .badge").textContent(), "enabled");

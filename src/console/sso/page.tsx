@@ -185,6 +185,7 @@ export function SsoPage(p: Props) {
                   id="test-region"
                   aria-live="polite"
                   data-poll-url={p.test.status === "pending" ? `${p.base}/test/${p.test.id}` : undefined}
+                  data-reload-when-final=""
                 >
                   <TestReport test={p.test} />
                 </div>

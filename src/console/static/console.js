@@ -74,6 +74,8 @@ onReady(() => {
             if (root.hasAttribute("data-final")) {
               region.removeAttribute("data-poll-url");
               region.setAttribute("data-final", "");
+              // The rest of the page depends on the outcome (state, Enable): show it afresh.
+              if (region.hasAttribute("data-reload-when-final")) setTimeout(() => location.reload(), 1500);
               return;
             }
           }
