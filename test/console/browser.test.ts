@@ -176,6 +176,7 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       await check(page, "scim");
       for (const [path, name] of [
         ["/console/operator/tenants/acme", "operator-tenant-settings"],
+        ["/console/operator/tenants/acme/setup-links", "operator-setup-links"],
         ["/console/operator/admin-keys", "operator-admin-keys"],
         ["/console/operator/jobs", "operator-jobs"],
         ["/console/operator/health", "operator-health"],
