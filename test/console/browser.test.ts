@@ -165,6 +165,21 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       await page.getByText("Provisioning preferences saved.").waitFor();
       await check(page, "sso-enabled");
 
+      // Keyboard only: the first Tab reaches the skip link, which moves focus to the content, and
+      // focus is visible (an outline) on every focusable control it then reaches.
+      await page.goto(`${base}/console/t/acme/sso`);
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+      await page.keyboard.press("Enter");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "main");
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press("Tab");
+        const outline = await page.evaluate(
+          () => getComputedStyle(document.activeElement as Element).outlineStyle,
+        );
+        assert.notEqual(outline, "none", "focus is visible");
+      }
+
       // Phone width: no horizontal scrolling.
       await page.setViewportSize({ width: 390, height: 844 });
       await page.reload();
