@@ -8,6 +8,8 @@ import { urlGuard } from "./http/input-guard.js";
 import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
+import { setupLinkRoutes } from "./console/admin-routes.js";
+import { consoleRoutes } from "./console/router.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
@@ -37,6 +39,8 @@ export function createApp(deps: Deps): Express {
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
   app.use(oidcRoutes(deps));
+  // The web console: server-rendered pages with their own sessions, CSRF tokens and CSP.
+  app.use("/console", consoleRoutes(deps));
   app.use(
     "/admin/v1",
     adminAuth(deps),
@@ -48,6 +52,7 @@ export function createApp(deps: Deps): Express {
     samlAdminRoutes(deps),
     oidcAdminRoutes(deps),
     jobRoutes(deps),
+    setupLinkRoutes(deps),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
