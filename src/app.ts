@@ -9,6 +9,7 @@ import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
+import { domainRoutes } from "./domains/routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
@@ -43,6 +44,7 @@ export function createApp(deps: Deps): Express {
     accessRoutes(deps),
     eventRoutes(deps),
     samlAdminRoutes(deps),
+    domainRoutes(deps),
     jobRoutes(deps),
   );
   app.use(notFoundHandler);

@@ -1,0 +1,34 @@
+import type { Knex } from "knex";
+
+/**
+ * Verified domains (issue 16): a tenant claims a domain, proves it with a DNS TXT record, and only
+ * then does the domain route sign-in or count for "Require SSO".
+ * - `(tenant_id, domain)` is unique: a tenant claims a name once.
+ * - `domain` is unique among verified rows (a partial index): a domain verified by one tenant
+ *   cannot be claimed by another (409 DOMAIN_TAKEN), and two racing verifications cannot both win.
+ *   Pending claims by several tenants may coexist: refusing them would let anyone squat a name.
+ * - `(status, next_check_at)` serves the overdue sweep of the re-check schedule.
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.createTable("domains", (t) => {
+    t.string("id", 36).primary();
+    t.string("tenant_id", 36).notNullable().references("id").inTable("tenants").onDelete("CASCADE");
+    // ASCII (IDNA) form, lower case: at most 253 characters (RFC 1035 §2.3.4).
+    t.string("domain", 253).notNullable();
+    t.string("status", 16).notNullable();
+    t.string("token", 64).notNullable();
+    t.string("created_at", 32).notNullable();
+    t.string("verified_at", 32);
+    t.string("last_checked_at", 32);
+    t.string("last_result", 32);
+    t.string("next_check_at", 32);
+    t.string("record_missing_since", 32);
+    t.unique(["tenant_id", "domain"], { indexName: "domains_tenant_domain" });
+    t.index(["status", "next_check_at"], "domains_schedule");
+  });
+  await knex.raw("create unique index domains_verified_once on domains (domain) where status = 'verified'");
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTableIfExists("domains");
+}
