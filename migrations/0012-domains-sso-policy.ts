@@ -8,6 +8,13 @@ import type { Knex } from "knex";
  *   cannot be claimed by another (409 DOMAIN_TAKEN), and two racing verifications cannot both win.
  *   Pending claims by several tenants may coexist: refusing them would let anyone squat a name.
  * - `(status, next_check_at)` serves the overdue sweep of the re-check schedule.
+ *
+ * "Require SSO" and break-glass:
+ * - `sso_policies`: one row per tenant that set a policy (none = SSO not required).
+ * - `break_glass_windows`: each arming of a named account, closed by its expiry or a disarm;
+ *   discover reads the open one of an e-mail, so `(tenant_id, email, expires_at)`.
+ * - `user_emails (value_norm)`: discover asks, for an e-mail outside every verified domain,
+ *   whether a tenant requiring SSO has it in its directory, without knowing the tenant.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("domains", (t) => {
@@ -27,8 +34,30 @@ export async function up(knex: Knex): Promise<void> {
     t.index(["status", "next_check_at"], "domains_schedule");
   });
   await knex.raw("create unique index domains_verified_once on domains (domain) where status = 'verified'");
+  await knex.schema.createTable("sso_policies", (t) => {
+    t.string("tenant_id", 36).primary().references("id").inTable("tenants").onDelete("CASCADE");
+    t.boolean("require_sso").notNullable();
+    t.text("break_glass").notNullable();
+    t.string("updated_at", 32).notNullable();
+  });
+  await knex.schema.createTable("break_glass_windows", (t) => {
+    t.string("id", 36).primary();
+    t.string("tenant_id", 36).notNullable().references("id").inTable("tenants").onDelete("CASCADE");
+    t.string("email", 320).notNullable();
+    t.string("reason", 1000).notNullable();
+    t.string("armed_at", 32).notNullable();
+    t.string("expires_at", 32).notNullable();
+    t.string("closed_at", 32);
+    // expired | disarmed
+    t.string("closed_by", 16);
+    t.index(["tenant_id", "email", "expires_at"], "break_glass_open");
+  });
+  await knex.schema.alterTable("user_emails", (t) => t.index(["value_norm"], "user_emails_value"));
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable("user_emails", (t) => t.dropIndex(["value_norm"], "user_emails_value"));
+  await knex.schema.dropTableIfExists("break_glass_windows");
+  await knex.schema.dropTableIfExists("sso_policies");
   await knex.schema.dropTableIfExists("domains");
 }

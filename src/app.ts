@@ -14,6 +14,7 @@ import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
 import { ssoRoutes } from "./sso/saml/routes.js";
+import { ssoPolicyRoutes, ssoRoutingRoutes } from "./sso/routes.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
 
@@ -33,6 +34,8 @@ export function createApp(deps: Deps): Express {
   app.use(healthRoutes(deps));
   // With METRICS_PORT, /metrics lives on that listener only (server.ts, worker.ts).
   if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
+  // Before the per-slug limits: /sso/discover and /sso/login name no tenant.
+  app.use(ssoRoutingRoutes(deps));
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
   app.use(
@@ -45,6 +48,7 @@ export function createApp(deps: Deps): Express {
     eventRoutes(deps),
     samlAdminRoutes(deps),
     domainRoutes(deps),
+    ssoPolicyRoutes(deps),
     jobRoutes(deps),
   );
   app.use(notFoundHandler);

@@ -214,6 +214,11 @@ export const CONFIG_VARIABLES = {
     description: "Requests per tenant to /sso/{slug}/* and /oauth/authorize (all addresses together)",
     default: "12000/1m",
   },
+  ROSTER_RATE_LIMIT_DISCOVER_IP: {
+    description:
+      "Requests per client address to GET /sso/discover and GET /sso/login (routing by e-mail); an application calling discover from its servers needs room for its login traffic",
+    default: "600/1m",
+  },
   ROSTER_RATE_LIMIT_OAUTH_IP: {
     description:
       "Requests per client address to /oauth/token, /oauth/introspect, /oauth/userinfo and /oauth/jwks",
@@ -323,6 +328,7 @@ const schema = z
     ROSTER_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
     ROSTER_RATE_LIMIT_SSO_IP: rate.prefault("1200/1m"),
     ROSTER_RATE_LIMIT_SSO_TENANT: rate.prefault("12000/1m"),
+    ROSTER_RATE_LIMIT_DISCOVER_IP: rate.prefault("600/1m"),
     ROSTER_RATE_LIMIT_OAUTH_IP: rate.prefault("3000/1m"),
     ROSTER_RATE_LIMIT_OAUTH_TENANT: rate.prefault("12000/1m"),
     ROSTER_RATE_LIMIT_SCIM_FAILURES: rate.prefault("30/1m"),
@@ -366,6 +372,7 @@ const schema = z
       enabled: env.ROSTER_RATE_LIMIT === "on",
       ssoPerAddress: env.ROSTER_RATE_LIMIT_SSO_IP,
       ssoPerTenant: env.ROSTER_RATE_LIMIT_SSO_TENANT,
+      discoverPerAddress: env.ROSTER_RATE_LIMIT_DISCOVER_IP,
       oauthPerAddress: env.ROSTER_RATE_LIMIT_OAUTH_IP,
       oauthPerTenant: env.ROSTER_RATE_LIMIT_OAUTH_TENANT,
       scimFailuresPerAddress: env.ROSTER_RATE_LIMIT_SCIM_FAILURES,

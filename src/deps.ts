@@ -13,6 +13,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
 import { registerSsoJobs } from "./sso/saml/jobs.js";
+import { registerPolicyJobs } from "./sso/policy.js";
 import { registerHousekeeping } from "./jobs/housekeeping.js";
 import { domainCheckSweep, registerDomainJobs } from "./domains/jobs.js";
 import { loadKeyring } from "./secrets/key-file.js";
@@ -75,6 +76,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
   registerSsoJobs(jobs);
+  registerPolicyJobs(jobs);
   registerAccessJobs(jobs);
   registerDomainJobs(jobs, config);
   registerHousekeeping(jobs, config.retentionDays, { domainChecksRescheduled: domainCheckSweep(jobs) });
