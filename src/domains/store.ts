@@ -120,3 +120,10 @@ export async function listOverdueChecks(db: Db, graceBefore: string, limit: numb
       .limit(limit)
   ).map(rowToDomain);
 }
+
+/** The tenant's verified domains (ASCII), by name. */
+export async function listVerifiedDomains(db: Db, tenantId: string): Promise<string[]> {
+  return (
+    await db("domains").where({ tenant_id: tenantId, status: "verified" }).orderBy("domain").select("domain")
+  ).map((r: any) => r.domain);
+}

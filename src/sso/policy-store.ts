@@ -173,10 +173,3 @@ export async function findDirectoryRoutes(db: Db, email: string, limit: number):
     requireSso: true,
   }));
 }
-
-/** Whether the tenant has a verified domain (the identity-domain rule applies from then on). */
-export async function listVerifiedDomains(db: Db, tenantId: string): Promise<string[]> {
-  return (await db("domains").where({ tenant_id: tenantId, status: "verified" }).select("domain")).map(
-    (r: any) => r.domain,
-  );
-}

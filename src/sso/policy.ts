@@ -9,6 +9,7 @@ import { findConnection } from "./saml/connection-store.js";
 import { requireTenant } from "../tenants/use-cases.js";
 import type { Tenant } from "../tenants/store.js";
 import * as store from "./policy-store.js";
+import { listVerifiedDomains } from "../domains/store.js";
 
 /** What the policy use cases need. */
 export interface PolicyDeps {
@@ -72,7 +73,7 @@ async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: strin
       "SSO_POLICY_NOT_TESTED",
       `The connection has no successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test)`,
     );
-  if ((await store.listVerifiedDomains(deps.db, tenant.id)).length === 0)
+  if ((await listVerifiedDomains(deps.db, tenant.id)).length === 0)
     return refuse(
       "SSO_POLICY_NO_VERIFIED_DOMAIN",
       "Verify at least one domain that routes to the connection",

@@ -18,7 +18,7 @@ import { checkAssertion, type VerifiedAssertion } from "./assertion-checks.js";
 import { describeCertificate } from "./certificates.js";
 import type { SamlConnection } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
-import { type Claims, claimsFrom, createJitUser, findDirectoryUser } from "./gate.js";
+import { type Claims, claimsFrom, createJitUser, findDirectoryUser, jitDomainProblem } from "./gate.js";
 import { loadTenantConnection } from "./login.js";
 import { consumeRequest, rememberAssertion, type SamlRequestRow } from "./request-store.js";
 import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
@@ -205,6 +205,15 @@ async function finishLogin(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOutcome>
       fail("USER_NOT_FOUND", "User not found: ask your administrator to provision you", {
         nameId: v.claims.nameId,
       });
+    if (found.kind === "unknown") {
+      const outside = await jitDomainProblem(trx, v.tenant.id, v.claims);
+      if (outside)
+        fail(
+          "EMAIL_OUTSIDE_DOMAINS",
+          "Your e-mail address is outside your organisation's verified domains: ask your administrator to invite you",
+          outside,
+        );
+    }
     const user =
       found.kind === "found"
         ? found.user
