@@ -288,3 +288,18 @@ for (const backend of allBackends()) {
 }
 
 const HOUR = 60 * MINUTE;
+
+describe("ROSTER_DNS_SERVERS", () => {
+  it("takes IPs, IP:port and [IPv6]:port, comma-separated; anything else stops start-up", async () => {
+    const { loadConfig } = await import("../../src/config.js");
+    assert.equal(loadConfig({}).dnsServers, undefined);
+    assert.deepEqual(loadConfig({ ROSTER_DNS_SERVERS: "127.0.0.1:5353, 1.1.1.1,[::1]:53,::1" }).dnsServers, [
+      "127.0.0.1:5353",
+      "1.1.1.1",
+      "[::1]:53",
+      "::1",
+    ]);
+    for (const bad of ["dns.example.com", "127.0.0.1:0", "127.0.0.1:70000", "1.2.3", ",", "[::1", "::1:53x"])
+      assert.throws(() => loadConfig({ ROSTER_DNS_SERVERS: bad }), /ROSTER_DNS_SERVERS/, bad);
+  });
+});
