@@ -15,6 +15,14 @@ import type { Knex } from "knex";
  *   discover reads the open one of an e-mail, so `(tenant_id, email, expires_at)`.
  * - `user_emails (value_norm)`: discover asks, for an e-mail outside every verified domain,
  *   whether a tenant requiring SSO has it in its directory, without knowing the tenant.
+ *
+ * Several connections per tenant:
+ * - `saml_connections` loses its one-per-tenant unique; the row PUT …/saml manages is the
+ *   tenant's default (`is_default`, unique per tenant), the others are named connections
+ *   (POST …/connections). Existing rows become the defaults.
+ * - `domains.connection_id`: the connection a domain routes to (null: the tenant's default).
+ * - `saml_requests.connection_id`, `saml_tests.connection_id`: which connection started a
+ *   sign-in or a test, so a response is checked by, and a test marks, that connection only.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("domains", (t) => {
@@ -30,6 +38,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string("last_result", 32);
     t.string("next_check_at", 32);
     t.string("record_missing_since", 32);
+    t.string("connection_id", 36);
     t.unique(["tenant_id", "domain"], { indexName: "domains_tenant_domain" });
     t.index(["status", "next_check_at"], "domains_schedule");
   });
@@ -53,9 +62,32 @@ export async function up(knex: Knex): Promise<void> {
     t.index(["tenant_id", "email", "expires_at"], "break_glass_open");
   });
   await knex.schema.alterTable("user_emails", (t) => t.index(["value_norm"], "user_emails_value"));
+  await knex.schema.alterTable("saml_connections", (t) => {
+    t.string("name", 200).notNullable().defaultTo("SAML");
+    t.boolean("is_default").notNullable().defaultTo(true);
+  });
+  await knex.schema.alterTable("saml_connections", (t) => t.dropUnique(["tenant_id"]));
+  await knex.schema.alterTable("saml_connections", (t) => t.index(["tenant_id"], "saml_connections_tenant"));
+  await knex.raw(
+    "create unique index saml_connections_default on saml_connections (tenant_id) where is_default",
+  );
+  await knex.schema.alterTable("saml_requests", (t) => t.string("connection_id", 36));
+  await knex.schema.alterTable("saml_tests", (t) => t.string("connection_id", 36));
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable("saml_tests", (t) => t.dropColumn("connection_id"));
+  await knex.schema.alterTable("saml_requests", (t) => t.dropColumn("connection_id"));
+  await knex.raw("drop index saml_connections_default");
+  await knex.schema.alterTable("saml_connections", (t) =>
+    t.dropIndex(["tenant_id"], "saml_connections_tenant"),
+  );
+  await knex("saml_connections").where({ is_default: false }).delete();
+  await knex.schema.alterTable("saml_connections", (t) => {
+    t.dropColumn("is_default");
+    t.dropColumn("name");
+    t.unique(["tenant_id"]);
+  });
   await knex.schema.alterTable("user_emails", (t) => t.dropIndex(["value_norm"], "user_emails_value"));
   await knex.schema.dropTableIfExists("break_glass_windows");
   await knex.schema.dropTableIfExists("sso_policies");

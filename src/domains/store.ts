@@ -127,3 +127,38 @@ export async function listVerifiedDomains(db: Db, tenantId: string): Promise<str
     await db("domains").where({ tenant_id: tenantId, status: "verified" }).orderBy("domain").select("domain")
   ).map((r: any) => r.domain);
 }
+
+/** Route these of the tenant's domains to a connection, and no others (null: back to the default). */
+export async function assignDomains(
+  db: Db,
+  tenantId: string,
+  connectionId: string,
+  domains: string[],
+): Promise<void> {
+  await db("domains")
+    .where({ tenant_id: tenantId, connection_id: connectionId })
+    .update({ connection_id: null });
+  if (domains.length)
+    await db("domains")
+      .where({ tenant_id: tenantId })
+      .whereIn("domain", domains)
+      .update({ connection_id: connectionId });
+}
+
+/** The tenant's domains routed to a connection (`isDefault`: also those routed to none). */
+export async function listRoutedDomains(
+  db: Db,
+  tenantId: string,
+  connectionId: string,
+  isDefault: boolean,
+  verifiedOnly: boolean,
+): Promise<string[]> {
+  const q = db("domains")
+    .where({ tenant_id: tenantId })
+    .where((w) => {
+      w.where("connection_id", connectionId);
+      if (isDefault) w.orWhereNull("connection_id");
+    });
+  if (verifiedOnly) q.where("status", "verified");
+  return (await q.orderBy("domain").select("domain")).map((r: any) => r.domain);
+}

@@ -95,7 +95,7 @@ function oauthClientId(req: Request): string | undefined {
 }
 
 // Browser pages (a person reads the 429) vs. calls from applications.
-const BROWSER_SSO_PAGE = /^\/sso\/[^/]+\/(login|acs)\/?$/;
+const BROWSER_SSO_PAGE = /^\/sso\/[^/]+\/(?:[^/]+\/)?(login|acs)\/?$/;
 
 /**
  * The limits on the unauthenticated sign-in endpoints, mounted by path in front of them:

@@ -46,7 +46,10 @@ export async function discover(deps: DiscoverDeps, raw: unknown): Promise<Discov
     sso: true as const,
     tenant: route.slug,
     connection: route.connectionId,
-    loginUrl: spUrls(deps.config.publicUrl, route.slug).loginUrl,
+    loginUrl: spUrls(deps.config.publicUrl, route.slug, {
+      id: route.connectionId,
+      isDefault: route.isDefault,
+    }).loginUrl,
   };
   if (!route.requireSso) return { ...base, required: false };
   const open = await store.findOpenWindow(deps.db, route.tenantId, parsed.email, deps.now().toISOString());

@@ -127,6 +127,8 @@ export interface DomainRoute {
   tenantId: string;
   slug: string;
   connectionId: string;
+  /** Whether it is the tenant's default connection (served at /sso/{slug}/…). */
+  isDefault: boolean;
   requireSso: boolean;
 }
 
@@ -138,15 +140,26 @@ export interface DomainRoute {
 export async function findDomainRoute(db: Db, domain: string): Promise<DomainRoute | undefined> {
   const r = await db("domains as d")
     .join("tenants as t", "t.id", "d.tenant_id")
-    .join("saml_connections as c", (j) => j.on("c.tenant_id", "d.tenant_id").andOnVal("c.state", "enabled"))
+    // The domain's own connection, or the tenant's default when it names none.
+    .join("saml_connections as c", (j) =>
+      j
+        .on("c.tenant_id", "d.tenant_id")
+        .andOnVal("c.state", "enabled")
+        .andOn((k) =>
+          k
+            .on("c.id", "d.connection_id")
+            .orOn((n) => n.onNull("d.connection_id").andOnVal("c.is_default", true)),
+        ),
+    )
     .leftJoin("sso_policies as p", "p.tenant_id", "d.tenant_id")
     .where({ "d.domain": domain, "d.status": "verified" })
-    .first("t.id as tenant_id", "t.slug", "c.id as connection_id", "p.require_sso");
+    .first("t.id as tenant_id", "t.slug", "c.id as connection_id", "c.is_default", "p.require_sso");
   return r
     ? {
         tenantId: r.tenant_id,
         slug: r.slug,
         connectionId: r.connection_id,
+        isDefault: toBool(r.is_default),
         requireSso: toBool(r.require_sso),
       }
     : undefined;
@@ -161,7 +174,9 @@ export async function findDirectoryRoutes(db: Db, email: string, limit: number):
     .join("users as u", (j) => j.on("u.id", "e.user_id").andOn("u.tenant_id", "e.tenant_id"))
     .join("sso_policies as p", "p.tenant_id", "e.tenant_id")
     .join("tenants as t", "t.id", "e.tenant_id")
-    .join("saml_connections as c", (j) => j.on("c.tenant_id", "e.tenant_id").andOnVal("c.state", "enabled"))
+    .join("saml_connections as c", (j) =>
+      j.on("c.tenant_id", "e.tenant_id").andOnVal("c.state", "enabled").andOnVal("c.is_default", true),
+    )
     .where({ "e.value_norm": email, "p.require_sso": true, "u.active": true })
     .distinct("t.id as tenant_id", "t.slug", "c.id as connection_id")
     .orderBy("t.slug")
@@ -170,6 +185,7 @@ export async function findDirectoryRoutes(db: Db, email: string, limit: number):
     tenantId: r.tenant_id,
     slug: r.slug,
     connectionId: r.connection_id,
+    isDefault: true,
     requireSso: true,
   }));
 }

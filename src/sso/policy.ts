@@ -5,11 +5,11 @@ import { recordEvents } from "../events/outbox.js";
 import { AppError, conflict } from "../http/errors.js";
 import { parseInput } from "../http/validate.js";
 import type { JobRegistry } from "../jobs/registry.js";
-import { findConnection } from "./saml/connection-store.js";
+import { listConnections } from "./saml/connection-store.js";
 import { requireTenant } from "../tenants/use-cases.js";
 import type { Tenant } from "../tenants/store.js";
 import * as store from "./policy-store.js";
-import { listVerifiedDomains } from "../domains/store.js";
+import { listRoutedDomains } from "../domains/store.js";
 
 /** What the policy use cases need. */
 export interface PolicyDeps {
@@ -61,22 +61,26 @@ const refuse = (code: string, message: string) => new AppError(409, code, messag
  * out elsewhere (an IdP never tested, enforcement keyed on an unverified domain, no way back).
  */
 async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
-  const conn = await findConnection(deps.db, tenant.id);
-  if (conn?.state !== "enabled")
+  const enabled = (await listConnections(deps.db, tenant.id)).filter((c) => c.state === "enabled");
+  if (enabled.length === 0)
     return refuse(
       "SSO_POLICY_NO_ENABLED_CONNECTION",
       "Enable an SSO connection first (test it, then enable it)",
     );
   const fresh = deps.now().getTime() - TEST_FRESH_DAYS * DAY;
-  if (!conn.testedAt || new Date(conn.testedAt).getTime() < fresh)
+  const tested = enabled.filter((c) => c.testedAt && new Date(c.testedAt).getTime() >= fresh);
+  if (tested.length === 0)
     return refuse(
       "SSO_POLICY_NOT_TESTED",
-      `The connection has no successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test)`,
+      `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test)`,
     );
-  if ((await listVerifiedDomains(deps.db, tenant.id)).length === 0)
+  let routed = false;
+  for (const c of tested)
+    if ((await listRoutedDomains(deps.db, tenant.id, c.id, c.isDefault, true)).length > 0) routed = true;
+  if (!routed)
     return refuse(
       "SSO_POLICY_NO_VERIFIED_DOMAIN",
-      "Verify at least one domain that routes to the connection",
+      "Verify at least one domain that routes to an enabled, recently tested connection",
     );
   if (breakGlass.length === 0)
     return refuse("SSO_POLICY_NO_BREAK_GLASS", "Name at least one break-glass e-mail (breakGlass)");

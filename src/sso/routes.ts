@@ -4,6 +4,7 @@ import { limitRequests } from "../http/rate-limit.js";
 import { sendPage } from "./saml/pages.js";
 import { discover } from "./discover.js";
 import * as policy from "./policy.js";
+import { listConnections } from "./connections.js";
 
 /**
  * Public routing by e-mail (no tenant in the path): GET /sso/discover and GET /sso/login. Mounted
@@ -41,9 +42,12 @@ export function ssoRoutingRoutes(deps: Deps): Router {
   return r;
 }
 
-/** Admin API for the tenant's "Require SSO" policy and break-glass (under /admin/v1). */
+/** Admin API for the connections registry (read) and the tenant's "Require SSO" policy and break-glass (under /admin/v1). */
 export function ssoPolicyRoutes(deps: Deps): Router {
   const r = Router();
+  r.get("/tenants/:slug/connections", async (req, res) => {
+    res.json({ connections: await listConnections(deps, req.params.slug) });
+  });
   r.get("/tenants/:slug/sso-policy", async (req, res) => {
     res.json(await policy.getPolicy(deps, req.params.slug));
   });

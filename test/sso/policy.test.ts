@@ -130,6 +130,29 @@ for (const backend of allBackends()) {
       await ctx.http.get("/sso/discover").expect(200, { sso: false });
     });
 
+    it("the connections registry lists each tenant's connections with type, name, domains, state and login URL", async () => {
+      const list = await a.get("/admin/v1/tenants/acme/connections").expect(200);
+      assert.deepEqual(list.body.connections, [
+        {
+          id: acmeConnection,
+          type: "saml",
+          name: "SAML",
+          domains: ["acme.test"],
+          state: "enabled",
+          loginUrl: "https://roster.test/sso/acme/login",
+        },
+      ]);
+      await a.get(`/admin/v1/tenants/acme/connections/${acmeConnection}`).expect(200);
+      await a
+        .get(`/admin/v1/tenants/rival/connections/${acmeConnection}`)
+        .expect(404, /CONNECTION_NOT_FOUND/);
+      assert.deepEqual((await a.get("/admin/v1/tenants/bare/connections").expect(200)).body.connections, []);
+      const rivalList = (await a.get("/admin/v1/tenants/rival/connections").expect(200)).body.connections;
+      assert.equal(rivalList.length, 1);
+      assert.deepEqual(rivalList[0].domains, ["rival.test"]);
+      await ctx.http.get("/admin/v1/tenants/acme/connections").expect(401);
+    });
+
     it("discover: directory users on other domains are required too (contractors); others are not", async () => {
       assert.deepEqual(await discover("contractor@elsewhere.test"), { sso: false });
       const id = await addUser(acme, "contractor@elsewhere.test", {
