@@ -43,10 +43,14 @@ for (const backend of allBackends()) {
       acme = await setupSso(ctx, "acme");
       await setupSso(ctx, "rival");
       defaultId = (await a.get("/admin/v1/tenants/acme/saml").expect(200)).body.id;
-      for (const domain of ["acme.test", "contractors.test"]) {
-        const claim = (await a.post("/admin/v1/tenants/acme/domains", { domain }).expect(201)).body;
+      for (const [slug, domain] of [
+        ["acme", "acme.test"],
+        ["acme", "contractors.test"],
+        ["rival", "rival.test"],
+      ]) {
+        const claim = (await a.post(`/admin/v1/tenants/${slug}/domains`, { domain }).expect(201)).body;
         dns.setTxt(claim.verification.name, claim.verification.value);
-        await a.post(`/admin/v1/tenants/acme/domains/${domain}/verify`).expect(200);
+        await a.post(`/admin/v1/tenants/${slug}/domains/${domain}/verify`).expect(200);
       }
     });
     after(async () => {
@@ -123,6 +127,37 @@ for (const backend of allBackends()) {
       const { b, res } = await namedLogin("bob@contractors.test");
       assert.equal(res.status, 302, res.text);
       assert.equal((await b.get("/sso/acme/session", 200)).body.user.userName, "bob@contractors.test");
+      // The OAuth hand-off takes the same hint (OIDC Core login_hint) to the routed connection's IdP.
+      const client = (
+        await a
+          .post("/admin/v1/tenants/acme/oauth-clients", {
+            name: "App",
+            redirectUris: ["https://app.test/cb"],
+          })
+          .expect(201)
+      ).body;
+      const authorize = (hint?: string) =>
+        new Browser(ctx).get(
+          `/oauth/authorize?${new URLSearchParams({
+            response_type: "code",
+            client_id: client.clientId,
+            redirect_uri: "https://app.test/cb",
+            scope: "openid",
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            code_challenge_method: "S256",
+            ...(hint ? { login_hint: hint } : {}),
+          })}`,
+          302,
+        );
+      const idpOf = async (hint?: string) => {
+        const { url } = authnRequestOf((await authorize(hint)).headers.location);
+        return url.origin + url.pathname;
+      };
+      assert.equal(await idpOf("bob@contractors.test"), okta.ssoUrl);
+      assert.equal(await idpOf("alice@acme.test"), acme.idp.ssoUrl);
+      assert.equal(await idpOf(), acme.idp.ssoUrl);
+      assert.equal((await discover("someone@rival.test")).tenant, "rival");
+      assert.equal(await idpOf("someone@rival.test"), acme.idp.ssoUrl, "another tenant's route is ignored");
     });
 
     it("a response is checked by the connection it reaches: another IdP's or another connection's request is refused", async () => {

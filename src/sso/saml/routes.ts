@@ -7,6 +7,7 @@ import { handleAcs } from "./acs.js";
 import { SsoFailure } from "./acs-checks.js";
 import { truncate } from "./bounded.js";
 import { formBody, queryString, readCookie, setCookie } from "./http-util.js";
+import { discover } from "../discover.js";
 import { loadTenantConnection, startLogin } from "./login.js";
 import { sendPage } from "./pages.js";
 import type { OAuthParams } from "./request-store.js";
@@ -173,7 +174,12 @@ export function ssoRoutes(deps: Deps): Router {
 
   r.use(
     oauthRoutes(deps, async (req, res, slug, oauth) => {
-      await beginLogin(req, res, slug, { oauth });
+      // OIDC Core §3.1.2.1 login_hint: the connection the hint's e-mail routes to, when it is one
+      // of this client's tenant (several connections); otherwise the tenant's default.
+      const hint = queryString(req, "login_hint");
+      const routed = hint ? await discover(deps, hint) : undefined;
+      const connectionId = routed?.sso && routed.tenant === slug ? routed.connection : undefined;
+      await beginLogin(req, res, slug, { oauth, connectionId });
     }),
   );
   return r;
