@@ -41,8 +41,9 @@ export function createApp(deps: Deps): Express {
   // Before the per-slug limits: /sso/discover and /sso/login name no tenant.
   app.use(ssoRoutingRoutes(deps));
   app.use(signInRateLimits(deps));
-  app.use(ssoRoutes(deps));
+  // OpenID Connect first: /sso/{slug}/oidc/… would otherwise read as SAML connection "oidc".
   app.use(oidcRoutes(deps));
+  app.use(ssoRoutes(deps));
   // The web console: server-rendered pages with their own sessions, CSRF tokens and CSP.
   app.use("/console", consoleRoutes(deps));
   app.use(
