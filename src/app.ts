@@ -9,6 +9,7 @@ import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
+import { memberRoutes } from "./directory/routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
@@ -41,6 +42,7 @@ export function createApp(deps: Deps): Express {
     tenantRoutes(deps),
     roleRoutes(deps),
     accessRoutes(deps),
+    memberRoutes(deps),
     eventRoutes(deps),
     samlAdminRoutes(deps),
     jobRoutes(deps),
