@@ -55,30 +55,14 @@ function successor(s: string): string {
 
 /**
  * One page of a tenant's users in userName order (case-insensitive), optionally searched and
- * filtered by status. Each search column is probed through its own index and the ids united, so
- * a rare prefix costs a few index probes however many users the tenant has; the status filters
- * walk (tenant_id, active|source, user_name_norm) in page order (migration 0015).
+ * filtered by status. A search unites the normalised userNames matched through three indexes
+ * (userName, displayName, e-mail: each holds user_name_norm, migration 0015, so no table row is
+ * read), sorts them, and reads the rows of the page only; the status filters walk
+ * (tenant_id, active|source, user_name_norm) in page order and stop after one page.
  */
 export async function listMembers(db: Db, tenantId: string, q: MemberQuery): Promise<MemberRow[]> {
   const where: string[] = [`"u"."tenant_id" = ?`];
   const bindings: Binding[] = [tenantId];
-  if (q.prefix !== undefined) {
-    const byName = startsWith(db, `"user_name_norm"`, q.prefix);
-    const byDisplay = startsWith(db, `"display_name_norm"`, q.prefix);
-    const byEmail = startsWith(db, `"value_norm"`, q.prefix);
-    where.push(`"u"."id" in (
-      select "id" from "users" where "tenant_id" = ? and ${byName.sql}
-      union select "id" from "users" where "tenant_id" = ? and ${byDisplay.sql}
-      union select "user_id" from "user_emails" where "tenant_id" = ? and ${byEmail.sql})`);
-    bindings.push(
-      tenantId,
-      ...byName.bindings,
-      tenantId,
-      ...byDisplay.bindings,
-      tenantId,
-      ...byEmail.bindings,
-    );
-  }
   if (q.status === "deactivated") {
     where.push(`"u"."active" = ?`);
     bindings.push(false);
@@ -89,18 +73,56 @@ export async function listMembers(db: Db, tenantId: string, q: MemberQuery): Pro
     where.push(`"u"."source" = 'invite' and "u"."active" = ? and not ${SIGNED_IN}`);
     bindings.push(true);
   }
-  if (q.after !== undefined) {
-    where.push(`"u"."user_name_norm" > ?`);
-    bindings.push(q.after);
+  const select = `select ${COLUMNS}, "u"."user_name_norm", ${signedInColumn()} as "signed_in"`;
+  let rows: Array<Record<string, unknown>>;
+  if (q.prefix === undefined) {
+    if (q.after !== undefined) {
+      where.push(`"u"."user_name_norm" > ?`);
+      bindings.push(q.after);
+    }
+    rows = await exec(
+      db,
+      `${select} from "users" "u" where ${where.join(" and ")} order by "u"."user_name_norm" limit ?`,
+      [...bindings, q.limit],
+    );
+  } else {
+    const hits = matchingUserNames(db, tenantId, q.prefix, q.after);
+    // The sorted hits drive the join (CROSS JOIN keeps that order on SQLite); the page's rows are
+    // the only table rows read, plus those a status filter skips.
+    rows = await exec(
+      db,
+      `${select} from (${hits.sql}) "h" cross join "users" "u"
+       where "u"."user_name_norm" = "h"."n" and ${where.join(" and ")}
+       order by "h"."n" limit ?`,
+      [...hits.bindings, ...bindings, q.limit],
+    );
   }
-  const rows = await exec(
-    db,
-    `select ${COLUMNS}, "u"."user_name_norm", ${signedInColumn()} as "signed_in"
-     from "users" "u" where ${where.join(" and ")}
-     order by "u"."user_name_norm" limit ?`,
-    [...bindings, q.limit],
-  );
-  return rows.map((r) => ({ ...rowToUser(r), status: statusOf(r), userNameNorm: r.user_name_norm }));
+  return rows.map((r) => ({ ...rowToUser(r), status: statusOf(r), userNameNorm: String(r.user_name_norm) }));
+}
+
+/** Normalised userNames of the users whose userName, displayName or any e-mail starts with `prefix`. */
+function matchingUserNames(db: Db, tenantId: string, prefix: string, after: string | undefined) {
+  const byName = startsWith(db, `"user_name_norm"`, prefix);
+  const byDisplay = startsWith(db, `"display_name_norm"`, prefix);
+  const byEmail = startsWith(db, `"e"."value_norm"`, prefix);
+  const later = after === undefined ? "" : ` where "m"."n" > ?`;
+  return {
+    sql: `select "m"."n" from (
+      select "user_name_norm" as "n" from "users" where "tenant_id" = ? and ${byName.sql}
+      union select "user_name_norm" from "users" where "tenant_id" = ? and ${byDisplay.sql}
+      union select "ue"."user_name_norm" from "user_emails" "e"
+        join "users" "ue" on "ue"."tenant_id" = "e"."tenant_id" and "ue"."id" = "e"."user_id"
+        where "e"."tenant_id" = ? and ${byEmail.sql}) "m"${later}`,
+    bindings: [
+      tenantId,
+      ...byName.bindings,
+      tenantId,
+      ...byDisplay.bindings,
+      tenantId,
+      ...byEmail.bindings,
+      ...(after === undefined ? [] : [after]),
+    ] as Binding[],
+  };
 }
 
 // Only invited users need the sessions probe; everyone else's status follows from `active`.

@@ -94,6 +94,12 @@ for (const backend of allBackends()) {
       // A prefix, not a substring: "lee" is inside userName and displayName but starts neither.
       assert.deepEqual(names((await list("q=lee")).users), []);
       assert.deepEqual(names((await list("q=zz")).users), []);
+      // Search results page like the list: the cursor continues after the last match shown.
+      const first = await list("q=a&limit=2");
+      assert.deepEqual(names(first.users), ["a%b@acme.test", "a_b@acme.test"]);
+      const second = await list(`q=a&limit=2&cursor=${first.next}`);
+      assert.deepEqual(names(second.users), ["ann.lee@acme.test"]);
+      assert.equal(second.next, null);
     });
 
     it("takes LIKE wildcards in the search literally", async () => {
