@@ -8,6 +8,8 @@ import { urlGuard } from "./http/input-guard.js";
 import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
+import { setupLinkRoutes } from "./console/admin-routes.js";
+import { consoleRoutes } from "./console/router.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
 import { memberRoutes } from "./directory/routes.js";
 import { eventRoutes } from "./events/routes.js";
@@ -35,6 +37,8 @@ export function createApp(deps: Deps): Express {
   if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
+  // The web console: server-rendered pages with their own sessions, CSRF tokens and CSP.
+  app.use("/console", consoleRoutes(deps));
   app.use(
     "/admin/v1",
     adminAuth(deps),
@@ -46,6 +50,7 @@ export function createApp(deps: Deps): Express {
     eventRoutes(deps),
     samlAdminRoutes(deps),
     jobRoutes(deps),
+    setupLinkRoutes(deps),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
