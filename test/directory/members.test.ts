@@ -163,6 +163,23 @@ for (const backend of allBackends()) {
       assert.equal((await t.a.get(`${base}/nope`).expect(404)).body.error.code, "USER_NOT_FOUND");
     });
 
+    it("an invitation's explicit role is a manual grant the role sync keeps", async () => {
+      await ctx.deps.driver.start();
+      const id = (await t.a.post(base, { userName: "boss@acme.test", roles: ["admin"] }).expect(201)).body.id;
+      const plain = (await t.a.post(base, { userName: "plain@acme.test" }).expect(201)).body.id;
+      await t.waitKeys(id, "admin");
+      await t.waitKeys(plain, "member");
+      assert.deepEqual(
+        (await t.roles(id)).map((r) => `${r.key}:${r.source}`),
+        ["admin:manual"],
+      );
+      assert.deepEqual(
+        (await t.roles(plain)).map((r) => `${r.key}:${r.source}`),
+        ["member:default"],
+      );
+      await ctx.deps.driver.stop(5000);
+    });
+
     it("refuses bad queries with 400 VALIDATION_FAILED naming the field", async () => {
       for (const [query, field] of [
         ["status=gone", "status"],
