@@ -1,6 +1,7 @@
 import type { Router } from "express";
 import type { Deps } from "../deps.js";
 import type { NavLink } from "./components/layout.js";
+import { membersArea } from "./members/routes.js";
 import { ssoArea } from "./sso/routes.js";
 import { scimArea } from "./scim/routes.js";
 import { placeholderArea } from "./placeholder.js";
@@ -30,7 +31,7 @@ export interface TenantArea {
 export const TENANT_AREAS: TenantArea[] = [
   ssoArea,
   scimArea,
-  placeholderArea({ path: "members", label: "Members", group: "Directory", scope: "members" }),
+  membersArea,
   placeholderArea({ path: "roles", label: "Groups & roles", group: "Directory", scope: "roles" }),
   placeholderArea({ path: "events", label: "Events & webhooks", group: "Activity", scope: "events" }),
 ];
