@@ -2,6 +2,7 @@ import type { Router } from "express";
 import type { Deps } from "../deps.js";
 import type { NavLink } from "./components/layout.js";
 import { membersArea } from "./members/routes.js";
+import { rolesArea } from "./roles/routes.js";
 import { ssoArea } from "./sso/routes.js";
 import { scimArea } from "./scim/routes.js";
 import { placeholderArea } from "./placeholder.js";
@@ -32,7 +33,7 @@ export const TENANT_AREAS: TenantArea[] = [
   ssoArea,
   scimArea,
   membersArea,
-  placeholderArea({ path: "roles", label: "Groups & roles", group: "Directory", scope: "roles" }),
+  rolesArea,
   placeholderArea({ path: "events", label: "Events & webhooks", group: "Activity", scope: "events" }),
 ];
 
