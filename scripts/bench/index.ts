@@ -12,6 +12,7 @@ const BENCHES: Record<string, string[]> = {
   saml: ["1000", "100000"],
   revocation: ["1000", "100000"],
   members: ["100000"],
+  console: ["100000"],
 };
 const [only, ...args] = process.argv.slice(2);
 const selected = only ? { [only]: args.length ? args : (BENCHES[only] ?? []) } : BENCHES;

@@ -14,7 +14,9 @@ export function fieldErrorsOf(err: unknown, rename: Record<string, string> = {})
   const out: FieldErrors = {};
   for (const d of details) {
     if (typeof d.field !== "string" || typeof d.message !== "string") continue;
-    const field = rename[d.field] ?? d.field.split(".")[0];
+    // "settings.defaultRole" and "certificates.0" are the form's defaultRole and certificates.
+    const parts = d.field.split(".");
+    const field = rename[d.field] ?? (parts[0] === "settings" && parts[1] ? parts[1] : parts[0]);
     out[field] ??= d.message;
   }
   if (Object.keys(out).length === 0) out._form = err.message;

@@ -99,6 +99,7 @@ for (const backend of allBackends()) {
         "/console/operator/admin-keys",
         "/console/operator/jobs",
         "/console/operator/health",
+        "/console/operator/tenants/globex/setup-links",
       ])
         assert.equal((await acme.get(url)).status, 404, url);
       const before = await globexState();
@@ -108,6 +109,7 @@ for (const backend of allBackends()) {
         "/console/operator/tenants/globex/delete",
         "/console/operator/admin-keys",
         "/console/operator/jobs/1/retry",
+        "/console/operator/tenants/globex/setup-links",
       ])
         assert.equal((await acme.post(url, { name: "x", slug: "x", confirm: "globex" })).status, 404, url);
       assert.equal(await globexState(), before);

@@ -122,6 +122,32 @@ for (const backend of allBackends()) {
       await a.delete(`/admin/v1/tenants/globex/setup-links/${created.body.id}`).expect(404);
     });
 
+    it("an operator creates a setup link in the console; it is shown once and opens the tenant's pages", async () => {
+      const op = new ConsoleClient(ctx);
+      await op.exchange((await createOperatorLink(ctx.deps)).url);
+      await op.get("/console/operator/tenants/acme/setup-links");
+      const none = await op.post("/console/operator/tenants/acme/setup-links", { expiresInMinutes: "60" });
+      assert.equal(none.status, 400);
+      assert.match(none.text, /class="field-error"/);
+      const made = await op.post("/console/operator/tenants/acme/setup-links", {
+        scope_scim: "on",
+        expiresInMinutes: "60",
+      });
+      assert.equal(made.status, 200);
+      const url = /value="(https:\/\/roster\.test\/console\/setup\?token=[^"]+)"/.exec(made.text)?.[1];
+      assert.ok(url, "the URL is shown once");
+      const again = await op.get("/console/operator/tenants/acme/setup-links");
+      assert.ok(!again.text.includes(url!), "and not again");
+      const admin2 = new ConsoleClient(ctx);
+      const res = await admin2.exchange(url!.replace(/&amp;/g, "&"));
+      assert.equal(res.headers.location, "/console/t/acme/scim");
+      assert.equal((await admin2.get("/console/t/acme/scim")).status, 200);
+      const id = /setup-links\/([0-9a-f-]{36})\/revoke/.exec(again.text)?.[1];
+      await op.get("/console/operator/tenants/acme/setup-links");
+      assert.equal((await op.post(`/console/operator/tenants/acme/setup-links/${id}/revoke`)).status, 303);
+      assert.equal((await admin2.get("/console/t/acme/scim")).status, 303, "its session ended");
+    });
+
     it("a revoked setup link cannot be exchanged", async () => {
       const a = admin(ctx);
       const created = await a.post("/admin/v1/tenants/acme/setup-links", { scopes: ["scim"] }).expect(201);

@@ -16,6 +16,7 @@ import { ConsoleRefusal, consoleContext } from "../http.js";
 import { renderPage } from "../page.js";
 import { fieldErrorsOf } from "../form-errors.js";
 import { healthPage } from "./health.js";
+import { setupLinkPages } from "./setup-links.js";
 
 const PAGE = 50;
 
@@ -130,7 +131,8 @@ export function operatorRouter(deps: Deps): Router {
       },
       <>
         <p>
-          <a href={`/console/t/${encodeURIComponent(t.slug)}/sso`}>Open this tenant's pages</a>
+          <a href={`/console/t/${encodeURIComponent(t.slug)}/sso`}>Open this tenant's pages</a> ·{" "}
+          <a href={`/console/operator/tenants/${encodeURIComponent(t.slug)}/setup-links`}>Setup links</a>
         </p>
         <form method="post" action={`/console/operator/tenants/${encodeURIComponent(t.slug)}`}>
           <Csrf token={session.csrf} />
@@ -371,5 +373,6 @@ export function operatorRouter(deps: Deps): Router {
   });
 
   r.get("/health", (_req, res) => healthPage(deps, res));
+  setupLinkPages(deps, r);
   return r;
 }

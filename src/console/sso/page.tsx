@@ -163,7 +163,7 @@ export function SsoPage(p: Props) {
         <>
           <section aria-labelledby="test-h" id="test">
             <h2 id="test-h">4. Test the configuration</h2>
-            <form method="post" action={`${p.base}/test`} class="actions">
+            <form method="post" action={`${p.base}/test`} class="actions" data-opens-sign-in="">
               <Csrf token={p.csrf} />
               {p.provider ? <input type="hidden" name="provider" value={p.provider.key} /> : null}
               <button type="submit">Test configuration</button>
@@ -185,6 +185,7 @@ export function SsoPage(p: Props) {
                   id="test-region"
                   aria-live="polite"
                   data-poll-url={p.test.status === "pending" ? `${p.base}/test/${p.test.id}` : undefined}
+                  data-reload-when-final=""
                 >
                   <TestReport test={p.test} />
                 </div>

@@ -119,10 +119,14 @@ export const ssoArea: TenantArea = {
       const t = await connections.startTest(deps, tenant.slug);
       await act("sso.test.start")(req, res);
       const provider = providerOf(req.body.provider);
-      res.redirect(
-        303,
-        `${base(tenant.slug)}?test=${t.id}${provider ? `&provider=${provider.key}` : ""}#test`,
-      );
+      const report = `${base(tenant.slug)}?test=${t.id}${provider ? `&provider=${provider.key}` : ""}#test`;
+      // console.js posts the form itself and opens the IdP sign-in in the tab it opened on click.
+      if (req.get("x-console-fetch") === "1")
+        return res.json({
+          loginUrl: `/sso/${encodeURIComponent(tenant.slug)}/login?test=${t.id}`,
+          reportUrl: report,
+        });
+      res.redirect(303, report);
     });
 
     r.get("/test/:id", async (req, res) => {

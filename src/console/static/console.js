@@ -56,6 +56,33 @@ onReady(() => {
     });
   }
 
+  // Test configuration: open a tab on the click (a popup needs the click's user activation),
+  // start the test, send that tab to the IdP sign-in and this one to the report. Without
+  // JavaScript, or with popups blocked, the form posts normally and the page links the sign-in.
+  for (const form of document.querySelectorAll("form[data-opens-sign-in]")) {
+    form.addEventListener("submit", async (event) => {
+      const tab = window.open("", "_blank");
+      if (!tab) return;
+      event.preventDefault();
+      tab.opener = null;
+      try {
+        const res = await fetch(form.action, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Console-Fetch": "1" },
+          body: new URLSearchParams(new FormData(form)),
+        });
+        if (!res.ok) throw new Error(String(res.status));
+        const { loginUrl, reportUrl } = await res.json();
+        tab.location.href = loginUrl;
+        location.href = reportUrl;
+      } catch {
+        tab.close();
+        form.submit();
+      }
+    });
+  }
+
   // Polling: <div data-poll-url="…"> is replaced by the fragment at that URL until the
   // fragment says it is final (data-final on its root).
   for (const region of document.querySelectorAll("[data-poll-url]")) {
@@ -74,6 +101,8 @@ onReady(() => {
             if (root.hasAttribute("data-final")) {
               region.removeAttribute("data-poll-url");
               region.setAttribute("data-final", "");
+              // The rest of the page depends on the outcome (state, Enable): show it afresh.
+              if (region.hasAttribute("data-reload-when-final")) setTimeout(() => location.reload(), 1500);
               return;
             }
           }
