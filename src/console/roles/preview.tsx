@@ -24,8 +24,9 @@ function Changes(props: { title: string; verb: string; list: Preview["gains"] })
               </strong>{" "}
               {props.verb} <code>{c.role}</code>:{" "}
               {c.users
-                .slice(0, SHOWN)
                 .map((u) => u.userName)
+                .sort()
+                .slice(0, SHOWN)
                 .join(", ")}
               {c.count > SHOWN ? ` and ${c.count - SHOWN} more` : ""}
             </li>
