@@ -53,12 +53,14 @@ const hook = await createWebhook({ ...deps, config: { allowPrivateNetwork: true 
   events: ["user.*"],
 });
 const at = new Date().toISOString();
+const first =
+  Number((await deps.db("events").where({ tenant_id: tenant.id }).max({ m: "seq" }).first())?.m ?? 0) + 1;
 const types = ["user.created", "user.updated", "group.user_added", "role.assigned", "console.action"];
 for (let i = 0; i < N; i += 500)
   await deps.db("events").insert(
     Array.from({ length: Math.min(500, N - i) }, (_, j) => ({
       tenant_id: tenant.id,
-      seq: i + j + 1,
+      seq: first + i + j,
       type: types[(i + j) % types.length],
       data: JSON.stringify({ userId: ids[i + j], userName: `user${i + j}@bench.example.com` }),
       created_at: at,
