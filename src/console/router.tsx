@@ -23,6 +23,7 @@ import { endConsoleSession, CONSOLE_COOKIE } from "./sessions.js";
 import {
   bareHtml,
   exchange,
+  handOver,
   landingOf,
   linkPage,
   signInPage,
@@ -71,7 +72,13 @@ export function consoleRoutes(deps: Deps): Router {
     const slug = typeof req.query.tenant === "string" ? req.query.tenant.trim().toLowerCase() : "";
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug))
       return signInPage(deps, req, res, "Enter your workspace's short name.", 400);
-    res.redirect(303, `/sso/${slug}/login?return_to=${encodeURIComponent("/console/sso/callback")}`);
+    // CSP form-action 'self' also covers where a form's redirects lead (Chromium enforces it), and
+    // the IdP is another origin: hand over with a navigation of our own instead of a redirect.
+    handOver(
+      res,
+      `/sso/${slug}/login?return_to=${encodeURIComponent("/console/sso/callback")}`,
+      "Continue to your identity provider",
+    );
   });
   r.get("/sso/callback", limited, (req, res) => ssoCallback(deps, req, res));
 

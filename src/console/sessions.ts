@@ -98,6 +98,16 @@ export async function authenticateConsole(
     await store.revokeSessionRow(db, row.id, "idle_timeout", now.toISOString());
     return undefined;
   }
+  // An operator session made with an admin key ends when the key is revoked.
+  if (
+    row.kind === "operator" &&
+    !row.linkId &&
+    row.actorId !== "admin_token" &&
+    !(await store.adminKeyActive(db, row.actorId))
+  ) {
+    await store.revokeSessionRow(db, row.id, "admin_key_revoked", now.toISOString());
+    return undefined;
+  }
   if (row.kind === "directory_user" && !(await directoryUserStillAdmin(db, row, now))) {
     await store.revokeSessionRow(db, row.id, "sso_session_ended", now.toISOString());
     return undefined;

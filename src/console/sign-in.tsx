@@ -197,23 +197,29 @@ export async function ssoCallback(deps: Deps, req: Request, res: Response) {
     requestId: req.id,
   });
   // The IdP's cross-site POST started this redirect chain, so a SameSite=Strict cookie would not
-  // ride on a redirect: a page of ours starts a same-site navigation instead (meta refresh; the
-  // CSP allows no inline script).
-  const to = landingOf(tenant.slug, scopes);
+  // ride on a redirect: a page of ours starts a same-site navigation instead.
+  handOver(res, landingOf(tenant.slug, scopes), "Continue to the console");
+}
+
+/**
+ * A page that moves the browser on by a navigation of its own (meta refresh, and a link): the CSP
+ * allows no inline script, and a redirect would not do (see the callers).
+ */
+export function handOver(res: Response, to: string, text: string) {
   sendHtml(
     res,
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta http-equiv="refresh" content={`0;url=${to}`} />
-        <title>Signed in · Roster console</title>
+        <title>Roster console</title>
         <link rel="stylesheet" href="/console/static/console.css" />
       </head>
       <body>
         <main id="main">
-          <h1>Signed in</h1>
+          <h1>One moment…</h1>
           <p>
-            <a href={to}>Continue to the console</a>
+            <a href={to}>{text}</a>
           </p>
         </main>
       </body>

@@ -205,3 +205,9 @@ export async function findLinkById(db: Db, id: string): Promise<ConsoleLink | un
   const r = await db("console_links").where({ id }).first();
   return r ? rowToLink(r) : undefined;
 }
+
+/** Whether an admin key exists and is not revoked (an operator session made with it lives as long). */
+export async function adminKeyActive(db: Db, id: string): Promise<boolean> {
+  const r = await db("admin_keys").where({ id }).whereNull("revoked_at").first("id");
+  return Boolean(r);
+}

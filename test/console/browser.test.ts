@@ -10,6 +10,7 @@ import { inflateRawSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { createOperatorLink } from "../../src/console/links.js";
+import { rolesOfUser } from "../../src/sso/saml/roles.js";
 import {
   assertAccessible,
   browserSkip,
@@ -29,6 +30,8 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
   let browser: Browser;
   let base: string;
   let idp: TestIdp;
+  /** Who the test IdP signs in next. */
+  let idpUser = "alice@acme.test";
 
   before(async () => {
     const port = await freePort();
@@ -54,7 +57,7 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       const response = await idp.response({
         acsUrl: acs,
         audience: `${base}/sso/acme`,
-        nameId: "alice@acme.test",
+        nameId: idpUser,
         inResponseTo: id,
         now: ctx.clock.now(),
       });
@@ -162,6 +165,21 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       await page.getByText("Provisioning preferences saved.").waitFor();
       await check(page, "sso-enabled");
 
+      // Keyboard only: the first Tab reaches the skip link, which moves focus to the content, and
+      // focus is visible (an outline) on every focusable control it then reaches.
+      await page.goto(`${base}/console/t/acme/sso`);
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+      await page.keyboard.press("Enter");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "main");
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press("Tab");
+        const outline = await page.evaluate(
+          () => getComputedStyle(document.activeElement as Element).outlineStyle,
+        );
+        assert.notEqual(outline, "none", "focus is visible");
+      }
+
       // Phone width: no horizontal scrolling.
       await page.setViewportSize({ width: 390, height: 844 });
       await page.reload();
@@ -187,6 +205,56 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       assert.deepEqual(problems, [], "no script errors or CSP violations");
     } finally {
       await context.close();
+    }
+  });
+
+  it("a tenant admin signs in through the tenant's SSO with a consoleRoles role; a member without it is refused", async () => {
+    // Runs after the test above: acme's SSO is enabled against the test IdP, alice exists.
+    const a = admin(ctx);
+    const tok = await a.post("/admin/v1/tenants/acme/scim-tokens", { name: "idp 2" }).expect(201);
+    await scimClient(ctx, tok.body.token).post(
+      "/Users",
+      userBody("bob@acme.test", { emails: [{ value: "bob@acme.test", primary: true }] }),
+    );
+    const tenant = await ctx.deps.db("tenants").where({ slug: "acme" }).first();
+    const alice = await ctx.deps
+      .db("users")
+      .where({ tenant_id: tenant.id, user_name: "alice@acme.test" })
+      .first();
+    await a.put(`/admin/v1/tenants/acme/users/${alice.id}/roles/admin`).expect(204);
+    for (let i = 0; i < 250 && !(await rolesOfUser(ctx.deps.db, tenant.id, alice.id)).includes("admin"); i++)
+      await new Promise((r) => setTimeout(r, 20));
+
+    const signIn = async (user: string) => {
+      idpUser = user;
+      const context = await newContext(browser, base);
+      const page = await context.newPage();
+      await page.goto(`${base}/console/sign-in`);
+      await page.getByLabel("Workspace", { exact: true }).fill("acme");
+      await page.getByRole("button", { name: "Continue with SSO" }).click();
+      await page.getByRole("button", { name: "Sign in at the test IdP" }).click();
+      return { context, page };
+    };
+
+    const ok = await signIn("alice@acme.test");
+    try {
+      // The callback page hands over with a same-site navigation (the Strict cookie rides on it).
+      await ok.page.waitForURL(`${base}/console/t/acme/sso`);
+      await ok.page.getByText("Tenant admin (SSO)").waitFor();
+      assert.equal(await ok.page.getByRole("link", { name: "Tenants" }).count(), 0, "no operator pages");
+      await screenshot(ok.page, "sso-signed-in-tenant-admin");
+    } finally {
+      await ok.context.close();
+    }
+
+    const refused = await signIn("bob@acme.test");
+    try {
+      await refused.page.getByText("does not have a role that may administer Acme").waitFor();
+      await check(refused.page, "sso-sign-in-refused");
+      await refused.page.goto(`${base}/console/t/acme/sso`);
+      await refused.page.waitForURL(`${base}/console/sign-in`);
+    } finally {
+      await refused.context.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createOperatorLink } from "../../src/console/links.js";
+import { createAdminKey, revokeAdminKey } from "../../src/tenants/admin-keys.js";
 import { admin, allBackends, createTestContext, type TestContext } from "../helpers/context.js";
 import { ConsoleClient } from "./helpers.js";
 
@@ -57,6 +58,16 @@ for (const backend of allBackends()) {
       assert.equal((await b.get("/console/operator/health")).status, 200);
       const key = await admin(ctx).get("/admin/v1/tenants");
       assert.equal(key.status, 200);
+    });
+
+    it("revoking the admin key ends the console sessions made with it", async () => {
+      const key = await createAdminKey(ctx.deps.db, "ops", ctx.clock.now());
+      const b = new ConsoleClient(ctx);
+      await b.get("/console/sign-in");
+      assert.equal((await b.post("/console/sign-in", { key: key.token })).status, 303);
+      assert.equal((await b.get("/console/operator/tenants")).status, 200);
+      await revokeAdminKey(ctx.deps.db, key.id, ctx.clock.now());
+      assert.equal((await b.get("/console/operator/tenants")).status, 303);
     });
 
     it("an idle session ends after 30 minutes", async () => {
