@@ -12,6 +12,7 @@ import { setupLinkRoutes } from "./console/admin-routes.js";
 import { consoleRoutes } from "./console/router.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
 import { domainRoutes } from "./domains/routes.js";
+import { memberRoutes } from "./directory/routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
@@ -53,6 +54,7 @@ export function createApp(deps: Deps): Express {
     tenantRoutes(deps),
     roleRoutes(deps),
     accessRoutes(deps),
+    memberRoutes(deps),
     eventRoutes(deps),
     samlAdminRoutes(deps),
     oidcAdminRoutes(deps),

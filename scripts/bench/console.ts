@@ -1,9 +1,9 @@
 /**
  * `npm run bench -- console [users]`: server render time of the console pages this branch owns
- * (SSO configuration, SCIM, operator pages) on a tenant with N users (default 100,000), through
+ * (SSO configuration, SCIM, operator pages; Members, Groups & roles, Events & webhooks) on a tenant
+ * with N users (default 100,000) and N events, through
  * the real app on loopback with a real console session. Prints p50/p95/p99 per page.
  */
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../src/app.js";
@@ -11,10 +11,14 @@ import { loadConfig } from "../../src/config.js";
 import { createConsoleSession } from "../../src/console/sessions.js";
 import { migrateLatest } from "../../src/db/knex.js";
 import { createDeps } from "../../src/deps.js";
+import { listMembersPage } from "../../src/directory/members.js";
+import { createWebhook } from "../../src/events/webhooks.js";
+import { createMapping } from "../../src/roles/use-cases.js";
 import { putConnection } from "../../src/sso/saml/connections.js";
 import { createScimToken, createTenant } from "../../src/tenants/use-cases.js";
 import { generateKeyAndCertificate } from "../../src/sso/saml/x509.js";
 import { ADMIN, ENCRYPTION_KEY, freshDatabase, Latencies } from "./lib.js";
+import { seedMembers } from "./members-seed.js";
 
 const N = Number(process.argv[2] ?? 100_000);
 const ROUNDS = Number(process.argv[3] ?? 300);
@@ -39,23 +43,31 @@ await putConnection(deps, "bench", {
   ssoUrl: "https://idp.bench/sso",
   certificates: [idp.certificate],
 });
+// The members pages' data (src/console/members, roles, events): users with names and e-mails,
+// 2% deactivated, some invited, five groups; one mapping, one webhook, N events.
+const ids = await seedMembers(deps, tenant.id, N);
+const groups = await deps.db("groups").where({ tenant_id: tenant.id }).select("id");
+await createMapping(deps, "bench", { groupId: groups[0].id, role: "admin" });
+const hook = await createWebhook({ ...deps, config: { allowPrivateNetwork: true } }, "bench", {
+  url: "http://127.0.0.1:9/hook",
+  events: ["user.*"],
+});
 const at = new Date().toISOString();
-for (let i = 0; i < N; i += 1000) {
-  const rows = Array.from({ length: Math.min(1000, N - i) }, (_, j) => {
-    const name = `user${i + j}@bench.example.com`;
-    return {
-      id: randomUUID(),
+const first =
+  Number((await deps.db("events").where({ tenant_id: tenant.id }).max({ m: "seq" }).first())?.m ?? 0) + 1;
+const types = ["user.created", "user.updated", "group.user_added", "role.assigned", "console.action"];
+for (let i = 0; i < N; i += 500)
+  await deps.db("events").insert(
+    Array.from({ length: Math.min(500, N - i) }, (_, j) => ({
       tenant_id: tenant.id,
-      user_name: name,
-      user_name_norm: name,
-      active: true,
-      resource: JSON.stringify({ userName: name, active: true }),
+      seq: first + i + j,
+      type: types[(i + j) % types.length],
+      data: JSON.stringify({ userId: ids[i + j], userName: `user${i + j}@bench.example.com` }),
       created_at: at,
-      updated_at: at,
-    };
-  });
-  await deps.db.batchInsert("users", rows, 500);
-}
+    })),
+  );
+await deps.db.raw("analyze");
+const firstSearch = await listMembersPage(deps, "bench", { q: "e" });
 
 const { token } = await createConsoleSession(deps.db, {
   kind: "operator",
@@ -92,6 +104,21 @@ const pages = [
   "/console/operator/admin-keys",
   "/console/operator/jobs",
   "/console/operator/health",
+  "/console/t/bench/members",
+  "/console/t/bench/members?q=ann",
+  `/console/t/bench/members?q=e&cursor=${firstSearch.next}`,
+  "/console/t/bench/members?q=lena.novak107",
+  "/console/t/bench/members?status=deactivated",
+  "/console/t/bench/members?status=invited",
+  `/console/t/bench/members/${ids[Math.floor(N / 2)]}`,
+  `/console/t/bench/members/${ids[10]}`,
+  "/console/t/bench/members/invite",
+  "/console/t/bench/roles",
+  "/console/t/bench/events",
+  "/console/t/bench/events?type=user.*",
+  "/console/t/bench/events?type=console.action",
+  "/console/t/bench/events/webhooks",
+  `/console/t/bench/events/webhooks/${hook.id}`,
 ];
 const lat = new Latencies();
 console.log(`console pages, ${db.pg ? "PostgreSQL" : "SQLite"}, ${N} users, ${ROUNDS} requests per page`);

@@ -12,6 +12,7 @@ const BENCHES: Record<string, string[]> = {
   saml: ["1000", "100000"],
   oidc: ["1000", "100000"],
   revocation: ["1000", "100000"],
+  members: ["100000"],
   console: ["100000"],
   discover: ["10000", "50000"],
 };

@@ -1,9 +1,11 @@
 import type { Router } from "express";
 import type { Deps } from "../deps.js";
 import type { NavLink } from "./components/layout.js";
+import { eventsArea } from "./events/routes.js";
+import { membersArea } from "./members/routes.js";
+import { rolesArea } from "./roles/routes.js";
 import { ssoArea } from "./sso/routes.js";
 import { scimArea } from "./scim/routes.js";
-import { placeholderArea } from "./placeholder.js";
 import type { Scope } from "./store.js";
 
 /**
@@ -27,13 +29,7 @@ export interface TenantArea {
 }
 
 /** The tenant areas, in nav order. */
-export const TENANT_AREAS: TenantArea[] = [
-  ssoArea,
-  scimArea,
-  placeholderArea({ path: "members", label: "Members", group: "Directory", scope: "members" }),
-  placeholderArea({ path: "roles", label: "Groups & roles", group: "Directory", scope: "roles" }),
-  placeholderArea({ path: "events", label: "Events & webhooks", group: "Activity", scope: "events" }),
-];
+export const TENANT_AREAS: TenantArea[] = [ssoArea, scimArea, membersArea, rolesArea, eventsArea];
 
 /** The nav links of a tenant for a session with these scopes (operators: all). */
 export function tenantNav(slug: string, scopes: Scope[] | "all"): NavLink[] {

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { Deps } from "../deps.js";
 import { readFeed } from "./feed.js";
+import { readRecentEvents } from "./recent.js";
 import { listWebhooks } from "./webhooks-store.js";
 import * as hooks from "./webhooks.js";
 import { requireTenant } from "../tenants/use-cases.js";
@@ -10,6 +11,9 @@ export function eventRoutes(deps: Deps): Router {
   const r = Router();
   r.get("/tenants/:slug/events", async (req, res) => {
     res.json(await readFeed(deps, req.params.slug, req.query));
+  });
+  r.get("/tenants/:slug/events/recent", async (req, res) => {
+    res.json(await readRecentEvents(deps, req.params.slug, req.query));
   });
   r.post("/tenants/:slug/webhooks", async (req, res) => {
     res.status(201).json(await hooks.createWebhook(deps, req.params.slug, req.body));

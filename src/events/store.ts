@@ -111,7 +111,8 @@ function storedEvents(tenantId: string, base: number, events: NewEvent[], at: st
   return events.map((e, i) => ({ tenantId, seq: base + 1 + i, type: e.type, data: e.data, createdAt: at }));
 }
 
-function rowToEvent(r: any): StoredEvent {
+/** Map an events row to a StoredEvent. */
+export function rowToEvent(r: any): StoredEvent {
   return {
     tenantId: r.tenant_id,
     seq: Number(r.seq),

@@ -6,6 +6,8 @@ import { directoryErrors } from "../../directory/errors.js";
 import { columnsFromDoc } from "../../directory/users.js";
 import { insertUser, type UserRow } from "../../directory/users-store.js";
 import { parseInput } from "../../http/validate.js";
+import { ensureDefaultRoles } from "../../roles/defaults.js";
+import { insertManualRole, listRoles } from "../../roles/store.js";
 import { requireTenant } from "../../tenants/use-cases.js";
 import type { SsoDeps } from "./connections.js";
 import { assignSsoRoles } from "../roles.js";
@@ -56,6 +58,12 @@ export async function inviteUser(deps: SsoDeps, slug: string, body: unknown) {
     updatedAt: at,
   };
   const roles = input.roles ?? [tenant.settings.defaultRole];
+  // Roles named explicitly that the tenant's role engine knows become manual grants, so the
+  // role sync keeps them (it recomputes user_roles from groups, manual grants and the default;
+  // without a grant the invited role gave way to the default at the first sync). Without
+  // `roles`, the invitee simply falls under the default role.
+  await ensureDefaultRoles(deps.db, tenant.id, deps.now());
+  const known = input.roles ? (await listRoles(deps.db, tenant.id)).filter((r) => roles.includes(r.key)) : [];
   try {
     await deps.db.transaction(async (trx) => {
       await insertUser(trx, user, emails);
@@ -67,6 +75,9 @@ export async function inviteUser(deps: SsoDeps, slug: string, body: unknown) {
         source: "invite",
         roles,
       });
+      for (const role of known)
+        if (await insertManualRole(trx, tenant.id, user.id, role.id, at))
+          changes.add("role.manual_added", { userId: user.id, role: role.key, roleId: role.id });
       await commitChanges(trx, tenant.id, changes, at);
     });
   } catch (err) {
