@@ -9,6 +9,7 @@ import * as m0007 from "./0007-role-user-indexes.js";
 import * as m0008 from "./0008-input-hardening.js";
 import * as m0009 from "./0009-secrets-at-rest.js";
 import * as m0010 from "./0010-sso-bounds.js";
+import * as m0014 from "./0014-logs-audit.js";
 
 interface Migration {
   name: string;
@@ -29,6 +30,7 @@ const migrations: Migration[] = [
   { name: "0008-input-hardening", ...m0008 },
   { name: "0009-secrets-at-rest", ...m0009 },
   { name: "0010-sso-bounds", ...m0010 },
+  { name: "0014-logs-audit", ...m0014 },
 ];
 
 /** knex migration source over the static list above. */

@@ -130,6 +130,11 @@ export const CONFIG_VARIABLES = {
       "Days finished jobs and the attempt log of finished webhook deliveries are kept (a daily job deletes older ones)",
     default: "30",
   },
+  ROSTER_SCIM_LOG: {
+    description:
+      "SCIM request log (GET /admin/v1/tenants/{slug}/scim-requests): all requests, errors only (4xx/5xx), or off",
+    default: "all",
+  },
   ROSTER_QUEUE_PREFIX: {
     description:
       "Redis key prefix of the BullMQ queues, the rate-limit counters and the run marker: deployments (or benchmarks) sharing one Redis each need their own",
@@ -274,6 +279,7 @@ const schema = z
     ROSTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ROSTER_SSO_MAX_PENDING_LOGINS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
     ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
+    ROSTER_SCIM_LOG: z.enum(["all", "errors", "off"]).default("all"),
     ROSTER_QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (at most 64)")
@@ -319,6 +325,7 @@ const schema = z
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.ROSTER_WORKERS ?? 1,
     retentionDays: env.ROSTER_RETENTION_DAYS,
+    scimLog: env.ROSTER_SCIM_LOG,
     ssoMaxPendingLogins: env.ROSTER_SSO_MAX_PENDING_LOGINS,
     queuePrefix: env.ROSTER_QUEUE_PREFIX,
     encryption: encryptionConfig(env),
