@@ -89,9 +89,18 @@ export async function up(knex: Knex): Promise<void> {
     t.string("tenant_id", 36).primary().references("id").inTable("tenants").onDelete("CASCADE");
     t.bigInteger("pruned_through").notNullable();
   });
+  // Retention deletes by age: without these, each housekeeping batch would scan the table.
+  await knex.schema.alterTable("events", (t) => t.index(["created_at"], "events_created"));
+  await knex.schema.alterTable("webhook_deliveries", (t) =>
+    t.index(["created_at"], "webhook_deliveries_created"),
+  );
+  await knex.schema.alterTable("revocations", (t) => t.index(["requested_at"], "revocations_requested"));
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable("revocations", (t) => t.dropIndex([], "revocations_requested"));
+  await knex.schema.alterTable("webhook_deliveries", (t) => t.dropIndex([], "webhook_deliveries_created"));
+  await knex.schema.alterTable("events", (t) => t.dropIndex([], "events_created"));
   await knex.schema.dropTableIfExists("event_retention");
   await knex.schema.alterTable("sso_traces", (t) => {
     t.dropIndex([], "sso_traces_created");

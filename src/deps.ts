@@ -79,7 +79,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
   registerSsoJobs(jobs);
   registerAccessJobs(jobs);
-  registerHousekeeping(jobs, config.retentionDays);
+  registerHousekeeping(jobs, config.retention);
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;
   if (role === "cli") {

@@ -204,3 +204,8 @@ export async function pruneChain(
   await trx("audit_chains").where({ chain }).update({ pruned_hash: last.hash });
   return old.length;
 }
+
+/** The chains that have entries recorded before `before` (retention's work list). */
+export async function chainsWithEntriesBefore(db: Db, before: string): Promise<string[]> {
+  return (await db("audit_log").where("at", "<", before).distinct("chain").pluck("chain")) as string[];
+}

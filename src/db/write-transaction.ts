@@ -1,6 +1,5 @@
 import type { Knex } from "knex";
 import { exec } from "./exec.js";
-import { currentTrail, stagedBody } from "./trail.js";
 
 /** A transaction's work: every statement through `trx`; may run again only if the caller retries. */
 export type TransactionBody<T> = (trx: Knex.Transaction) => Promise<T>;
@@ -23,16 +22,6 @@ export type TransactionBody<T> = (trx: Knex.Transaction) => Promise<T>;
  * SQLite pool has one connection).
  */
 export function writeTransaction<T>(db: Knex, body: TransactionBody<T>): Promise<T> {
-  // A request that keeps a record of what it produced (src/db/trail.ts) hears only of what commits.
-  const trail = currentTrail();
-  if (trail) {
-    const staged = stagedBody(trail, body);
-    return runWrite(db, staged.body).then(staged.commit);
-  }
-  return runWrite(db, body);
-}
-
-function runWrite<T>(db: Knex, body: TransactionBody<T>): Promise<T> {
   if (db.client.config.client !== "better-sqlite3") return db.transaction(body);
   let committer = committers.get(db);
   if (!committer) {

@@ -1,6 +1,5 @@
 import type { Knex } from "knex";
 import { dialectOf } from "../db/knex.js";
-import { noteEvents } from "../db/trail.js";
 import { type CatalogJobSpec, enqueueJobs } from "../jobs/catalog.js";
 import {
   insertEventsAndDeliveriesPg,
@@ -92,14 +91,10 @@ export async function recordEvents(
   if (dialectOf(trx) === "pg") {
     const plan = planDeliveries(await listActiveWebhooks(trx, tenantId), events);
     await enqueueJobs(trx, [...jobs, ...streamJobs(tenantId, plan.streams)], new Date(at));
-    const stored = await insertEventsAndDeliveriesPg(trx, tenantId, events, plan.deliveries, at);
-    noteEvents(stored);
-    return stored;
+    return insertEventsAndDeliveriesPg(trx, tenantId, events, plan.deliveries, at);
   }
   await enqueueJobs(trx, jobs, new Date(at));
   const { stored, hasWebhooks } = await insertEventsNotingWebhooks(trx, tenantId, events, at);
-  // For the SCIM request log's "events it produced" (src/db/trail.ts; a no-op elsewhere).
-  noteEvents(stored);
   if (!hasWebhooks) return stored;
   const plan = planDeliveries(await listActiveWebhooks(trx, tenantId), events);
   await insertDeliveries(

@@ -35,16 +35,17 @@ export function scimRoutes(deps: Deps): Router {
   r.use(
     scimAuth(deps),
     // The request log (issue 18): only requests with a valid token have a tenant to log under.
-    log.start,
+    log,
     // RFC 7644 §3.1: application/scim+json; plain application/json accepted too.
     jsonBody(deps.config.bodyLimitBytes, { mediaTypes: "application/scim+json (or application/json)" }),
-    log.scope,
   );
 
   const ctxOf = (req: Request, res: Response): h.ScimContext => {
     const { tenantId, tokenId } = res.locals.scim as ScimLocals;
+    const trail = (res.locals as ScimLogLocals).scimLogTrail;
     return {
-      deps,
+      // With the request log on, the use cases note the events they commit on its trail.
+      deps: trail ? { ...deps, trail } : deps,
       tenantId,
       base,
       origin: {

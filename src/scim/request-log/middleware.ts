@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import { newTrail, type Trail, withTrail } from "../../db/trail.js";
+import { newTrail, type Trail } from "../../db/trail.js";
 import type { ScimLocals } from "../../http/auth.js";
 import { AppError, ScimError } from "../../http/errors.js";
 import { cut, redactBody, redactTarget } from "./redact.js";
@@ -23,38 +23,23 @@ const RESOURCE_PATH = /^\/scim\/v2\/(?:Users|Groups)\/([^/?#]+)/;
 const MAX_IDS = 1000;
 
 /**
- * The SCIM request log's two middleware (see writer.ts): `start` (after scimAuth, before the
- * body is read, so a request refused for its body is logged too) opens the request's trail and
- * writes the entry once the response is sent; `scope` (after the body parser, whose stream
- * callbacks run outside any async context) runs the rest of the request inside the trail, so
- * the events its transactions commit are noted (src/db/trail.ts). Both are no-ops when the log
- * is off.
+ * The SCIM request log's middleware (see writer.ts), after scimAuth and before the body is read
+ * (a request refused for its body is logged too): it opens the request's trail, which the
+ * routes hand to the use cases (ScimContext.deps.trail) so the events they commit are noted,
+ * and writes the entry once the response is sent. A pass-through when the log is off.
  */
-export function scimRequestLog(
-  mode: ScimLogMode,
-  writer: ScimLogWriter,
-): { start: RequestHandler; scope: RequestHandler } {
-  if (mode === "off") {
-    const pass: RequestHandler = (_req, _res, next) => next();
-    return { start: pass, scope: pass };
-  }
-  return {
-    start: (req, res, next) => {
-      const started = process.hrtime.bigint();
-      const trail = newTrail();
-      (res.locals as ScimLogLocals).scimLogTrail = trail;
-      res.on("finish", () => {
-        if (mode === "errors" && res.statusCode < 400) return;
-        const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
-        writer.push(entryOf(req, res, trail, durationMs));
-      });
-      next();
-    },
-    scope: (_req, res, next) => {
-      const trail = (res.locals as ScimLogLocals).scimLogTrail;
-      if (trail) withTrail(trail, next);
-      else next();
-    },
+export function scimRequestLog(mode: ScimLogMode, writer: ScimLogWriter): RequestHandler {
+  if (mode === "off") return (_req, _res, next) => next();
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const trail = newTrail();
+    (res.locals as ScimLogLocals).scimLogTrail = trail;
+    res.on("finish", () => {
+      if (mode === "errors" && res.statusCode < 400) return;
+      const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+      writer.push(entryOf(req, res, trail, durationMs));
+    });
+    next();
   };
 }
 
