@@ -37,7 +37,8 @@ export async function up(knex: Knex): Promise<void> {
     t.text("response_body");
     t.index(["tenant_id", "id"], "scim_requests_tenant");
     t.index(["tenant_id", "subject", "id"], "scim_requests_subject");
-    t.index(["at"], "scim_requests_at");
+    // No index on `at`: every SCIM request inserts a row, and retention walks the primary key
+    // from the oldest id instead (ids grow with time).
   });
   await knex.schema.createTable("scim_request_resources", (t) => {
     t.string("tenant_id", 36).notNullable();

@@ -77,7 +77,7 @@ export async function recordRefusal(
     protocol: "saml",
     connectionId: ctx.connectionId ?? null,
     fix: fixFor(failure.code),
-    checks: samlChecks({ code: failure.code, message: trace0Message(failure.message) }),
+    checks: samlChecks({ code: failure.code, message: truncate(failure.message, 1000) }),
     response: elidedResponse(ctx.document),
   };
   await deps.db.transaction(async (trx) => {
@@ -97,8 +97,6 @@ export async function recordRefusal(
   });
   return trace.ref;
 }
-
-const trace0Message = (m: string) => truncate(m, 1000);
 
 /**
  * The trace of a sign-in that succeeded, written in the login's own transaction: every check
@@ -170,9 +168,11 @@ export async function getTraces(deps: SsoDeps, slug: string, query: unknown) {
     limit: q.limit,
   });
   return {
-    traces: traces
-      .map(({ response: _r, ...t }) => viewTrace({ ...t, response: null }))
-      .map(({ response: _r, ...t }) => t),
+    // The list leaves the decoded response out (up to 16 KB each); GET …/{ref} has it.
+    traces: traces.map((t) => {
+      const { response: _r, ...listed } = viewTrace(t);
+      return listed;
+    }),
     next: traces.length === q.limit ? traces.at(-1)!.ref : null,
   };
 }
