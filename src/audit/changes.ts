@@ -2,11 +2,13 @@ import type { AuditChange } from "./store.js";
 
 /**
  * What an audit entry says changed: field names with old → new for non-secret fields. A secret
- * (a token, a webhook secret, a private key, a client secret) is named but its values never
- * appear: `{field: "secret", old: "[secret]", new: "[secret]"}`.
+ * (a token, a webhook secret or URL, a private key, a client secret) is named but its values
+ * never appear: `{field: "secret", old: "[secret]", new: "[secret]"}`.
  */
 
-const SECRET = /password|secret|token|credential|private|passphrase|apikey|api_key|signingkey/i;
+// URLs too (`url`, `ssoUrl`, `metadataUrl`): a webhook or metadata URL may carry a token in its
+// path or query, which is why webhook URLs are stored encrypted (issue 14 item 5).
+const SECRET = /password|secret|token|credential|private|passphrase|apikey|api_key|signingkey|url$/i;
 /** Fields that change on every write and say nothing (the entry has its own time). */
 const NOISE = new Set(["updatedAt", "createdAt", "version", "lastUsedAt"]);
 const MAX_CHANGES = 50;
