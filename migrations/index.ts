@@ -12,6 +12,7 @@ import * as m0010 from "./0010-sso-bounds.js";
 import * as m0011 from "./0011-console.js";
 import * as m0012 from "./0012-domains-sso-policy.js";
 import * as m0013 from "./0013-oidc-connections.js";
+import * as m0014 from "./0014-logs-audit.js";
 import * as m0015 from "./0015-member-search.js";
 
 interface Migration {
@@ -36,6 +37,7 @@ const migrations: Migration[] = [
   { name: "0011-console", ...m0011 },
   { name: "0012-domains-sso-policy", ...m0012 },
   { name: "0013-oidc-connections", ...m0013 },
+  { name: "0014-logs-audit", ...m0014 },
   { name: "0015-member-search", ...m0015 },
 ];
 

@@ -21,6 +21,9 @@ import { oidcRoutes } from "./sso/oidc/routes.js";
 import { ssoRoutes } from "./sso/saml/routes.js";
 import { ssoPolicyRoutes, ssoRoutingRoutes } from "./sso/routes.js";
 import { scimRoutes } from "./scim/routes.js";
+import { scimLogRoutes } from "./scim/request-log/routes.js";
+import { auditAdminActions } from "./audit/middleware.js";
+import { auditRoutes } from "./audit/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
 
 /** Build the HTTP app: each capability's routes and one error handler. Never listens. */
@@ -51,6 +54,8 @@ export function createApp(deps: Deps): Express {
     "/admin/v1",
     adminAuth(deps),
     jsonBody(deps.config.bodyLimitBytes),
+    // Every admin action is recorded (src/audit/actions.ts lists each route's).
+    auditAdminActions(deps),
     tenantRoutes(deps),
     roleRoutes(deps),
     accessRoutes(deps),
@@ -62,6 +67,8 @@ export function createApp(deps: Deps): Express {
     ssoPolicyRoutes(deps),
     jobRoutes(deps),
     setupLinkRoutes(deps),
+    scimLogRoutes(deps),
+    auditRoutes(deps),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

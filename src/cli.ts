@@ -14,6 +14,7 @@ import { createOperatorLink } from "./console/links.js";
 import { createAdminKey, listAdminKeys, revokeAdminKey } from "./tenants/admin-keys.js";
 import * as tenants from "./tenants/use-cases.js";
 import { putPolicy } from "./sso/policy.js";
+import { auditCli } from "./audit/cli.js";
 
 /** Run a command with migrated deps; print JSON or text; AppErrors exit 1 with their message. */
 async function withDeps(
@@ -81,6 +82,13 @@ program
   .action((slug: string, o: { name: string }) =>
     withDeps(json(), async (deps) => {
       const t = await tenants.createTenant(deps, { slug, name: o.name });
+      await auditCli(deps, {
+        action: "tenant.created",
+        tenant: t,
+        targetType: "tenant",
+        targetId: t.id,
+        fields: { slug: t.slug, name: t.name },
+      });
       return { data: t, text: `created tenant ${t.slug} (${t.id})` };
     }),
   );
@@ -105,6 +113,13 @@ program
       const t = await tenants.createScimToken(deps, slug, {
         name: o.name,
         ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}),
+      });
+      await auditCli(deps, {
+        action: "scim_token.created",
+        tenant: await tenants.requireTenant(deps, slug),
+        targetType: "scim_token",
+        targetId: t.id,
+        fields: { name: t.name, expiresAt: t.expiresAt },
       });
       return {
         data: t,
@@ -150,6 +165,12 @@ program
   .action((slug: string, id: string) =>
     withDeps(json(), async (deps) => {
       const t = await tenants.revokeScimToken(deps, slug, id);
+      await auditCli(deps, {
+        action: "scim_token.revoked",
+        tenant: await tenants.requireTenant(deps, slug),
+        targetType: "scim_token",
+        targetId: t.id,
+      });
       const { tenantId: _t, ...token } = t;
       return { data: token, text: `revoked ${t.id} (${t.name})` };
     }),
@@ -175,6 +196,12 @@ program
   .action((o: { name: string }) =>
     withDeps(json(), async (deps) => {
       const k = await createAdminKey(deps.db, o.name, deps.now());
+      await auditCli(deps, {
+        action: "admin_key.created",
+        targetType: "admin_key",
+        targetId: k.id,
+        fields: { name: k.name },
+      });
       return { data: k, text: `${k.token}\n(id ${k.id}; shown only now)` };
     }),
   );
@@ -199,6 +226,7 @@ program
     withDeps(json(), async (deps) => {
       if (!(await revokeAdminKey(deps.db, id, deps.now())))
         throw new AppError(404, "NOT_FOUND", `No active admin key ${id}`);
+      await auditCli(deps, { action: "admin_key.revoked", targetType: "admin_key", targetId: id });
       return { data: { id, revoked: true }, text: `revoked admin key ${id}` };
     }),
   );
@@ -221,6 +249,11 @@ program
   .action(() =>
     withDeps(json(), async (deps) => {
       const r = await rotateEncryptionKey(deps);
+      await auditCli(deps, {
+        action: "secrets.key_rotated",
+        targetType: "encryption_key",
+        targetId: "stored-secrets",
+      });
       return { data: r, text: rotationText(r) };
     }),
   );

@@ -22,6 +22,21 @@ const byteSize = z
     return Number(m[1]) * (unit === "mb" ? 1024 * 1024 : unit === "kb" ? 1024 : 1);
   });
 
+/** A retention period in days (1 day to 10 years). */
+const days = z.coerce.number().int().min(1).max(3650);
+
+/** How long each kind of growing record is kept, in days (the housekeeping job enforces it). */
+export interface Retention {
+  /** Finished jobs and the attempt log of finished webhook deliveries (ROSTER_RETENTION_DAYS). */
+  jobsDays: number;
+  eventsDays?: number;
+  scimLogDays?: number;
+  tracesDays?: number;
+  auditDays?: number;
+  deliveriesDays?: number;
+  receiptsDays?: number;
+}
+
 /** A rate: so many points (requests, or failures) per window. */
 export interface Rate {
   points: number;
@@ -183,8 +198,32 @@ export const CONFIG_VARIABLES = {
   },
   ROSTER_RETENTION_DAYS: {
     description:
-      "Days finished jobs and the attempt log of finished webhook deliveries are kept (a daily job deletes older ones)",
+      "Days finished jobs and the attempt log of finished webhook deliveries are kept (a daily job deletes older ones; the other kinds have ROSTER_RETENTION_*_DAYS)",
     default: "30",
+  },
+  ROSTER_RETENTION_EVENTS_DAYS: {
+    description:
+      "Days events (the feed) are kept; a feed cursor older than what is kept gets 410 CURSOR_EXPIRED",
+    default: "90",
+  },
+  ROSTER_RETENTION_SCIM_LOG_DAYS: { description: "Days the SCIM request log is kept", default: "30" },
+  ROSTER_RETENTION_TRACES_DAYS: { description: "Days sign-in traces are kept", default: "7" },
+  ROSTER_RETENTION_AUDIT_DAYS: {
+    description: "Days audit log entries are kept (verify starts from the oldest kept entry)",
+    default: "365",
+  },
+  ROSTER_RETENTION_DELIVERIES_DAYS: {
+    description: "Days finished webhook delivery rows (delivered or failed) are kept",
+    default: "90",
+  },
+  ROSTER_RETENTION_RECEIPTS_DAYS: {
+    description: "Days revocation receipts whose work is done are kept",
+    default: "365",
+  },
+  ROSTER_SCIM_LOG: {
+    description:
+      "SCIM request log (GET /admin/v1/tenants/{slug}/scim-requests): all requests, errors only (4xx/5xx), or off",
+    default: "all",
   },
   ROSTER_QUEUE_PREFIX: {
     description:
@@ -350,6 +389,13 @@ const schema = z
     ROSTER_SSO_MAX_PENDING_LOGINS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
     ROSTER_DNS_SERVERS: dnsServers.optional(),
     ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
+    ROSTER_SCIM_LOG: z.enum(["all", "errors", "off"]).default("all"),
+    ROSTER_RETENTION_EVENTS_DAYS: days.default(90),
+    ROSTER_RETENTION_SCIM_LOG_DAYS: days.default(30),
+    ROSTER_RETENTION_TRACES_DAYS: days.default(7),
+    ROSTER_RETENTION_AUDIT_DAYS: days.default(365),
+    ROSTER_RETENTION_DELIVERIES_DAYS: days.default(90),
+    ROSTER_RETENTION_RECEIPTS_DAYS: days.default(365),
     ROSTER_QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (at most 64)")
@@ -398,6 +444,16 @@ const schema = z
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.ROSTER_WORKERS ?? 1,
     retentionDays: env.ROSTER_RETENTION_DAYS,
+    scimLog: env.ROSTER_SCIM_LOG,
+    retention: {
+      jobsDays: env.ROSTER_RETENTION_DAYS,
+      eventsDays: env.ROSTER_RETENTION_EVENTS_DAYS,
+      scimLogDays: env.ROSTER_RETENTION_SCIM_LOG_DAYS,
+      tracesDays: env.ROSTER_RETENTION_TRACES_DAYS,
+      auditDays: env.ROSTER_RETENTION_AUDIT_DAYS,
+      deliveriesDays: env.ROSTER_RETENTION_DELIVERIES_DAYS,
+      receiptsDays: env.ROSTER_RETENTION_RECEIPTS_DAYS,
+    } satisfies Retention,
     ssoMaxPendingLogins: env.ROSTER_SSO_MAX_PENDING_LOGINS,
     dnsServers: env.ROSTER_DNS_SERVERS,
     queuePrefix: env.ROSTER_QUEUE_PREFIX,

@@ -20,6 +20,7 @@ import { loadKeyring } from "./secrets/key-file.js";
 import { attachKeyring } from "./secrets/sealed.js";
 import { RedisHealth } from "./redis/health.js";
 import { hashSecret } from "./tenants/secrets.js";
+import { ScimLogWriter } from "./scim/request-log/writer.js";
 
 /** Everything the app, the workers and the CLI share: the one composition root. */
 export interface Deps {
@@ -36,6 +37,8 @@ export interface Deps {
   redis?: RedisHealth;
   /** Rate limits of sign-in endpoints and failed authentication. */
   rateLimits: RateLimits;
+  /** The SCIM request log's batched writer (flushed on close). */
+  scimLog: ScimLogWriter;
   /** SHA-256 of ROSTER_ADMIN_TOKEN, when set (the token itself is not kept). */
   adminTokenHash?: string;
   close(): Promise<void>;
@@ -72,6 +75,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
     health: redis,
     shared: role === "api",
   });
+  const scimLog = new ScimLogWriter(db, logger);
   const jobs = new JobRegistry();
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
@@ -79,7 +83,7 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   registerPolicyJobs(jobs);
   registerAccessJobs(jobs);
   registerDomainJobs(jobs, config);
-  registerHousekeeping(jobs, config.retentionDays, { domainChecksRescheduled: domainCheckSweep(jobs) });
+  registerHousekeeping(jobs, config.retention, { domainChecksRescheduled: domainCheckSweep(jobs) });
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;
   if (role === "cli") {
@@ -109,8 +113,10 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
     driver,
     redis,
     rateLimits,
+    scimLog,
     adminTokenHash: config.adminToken ? hashSecret(config.adminToken) : undefined,
     async close() {
+      await scimLog.flush();
       await rateLimits.close();
       await db.destroy();
     },

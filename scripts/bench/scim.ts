@@ -82,7 +82,13 @@ async function run(n: number) {
   // node flags for the server (e.g. V8 heap settings).
   const prof = process.env.BENCH_CPU_PROF;
   const server = await startServer(
-    { DATABASE_URL: db.url, BODY_LIMIT: "5mb", ROSTER_WORKERS: process.env.BENCH_WORKERS ?? "1" },
+    {
+      DATABASE_URL: db.url,
+      BODY_LIMIT: "5mb",
+      ROSTER_WORKERS: process.env.BENCH_WORKERS ?? "1",
+      // ROSTER_SCIM_LOG=off|errors|all: the SCIM request log's cost (issue 18: at most 10%).
+      ROSTER_SCIM_LOG: process.env.ROSTER_SCIM_LOG ?? "all",
+    },
     "src/server.ts",
     [
       ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),

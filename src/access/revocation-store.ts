@@ -212,3 +212,18 @@ export async function listDeliveriesOfEvents(
     deliveredAt: toIso(r.delivered_at),
   }));
 }
+
+/**
+ * Retention: delete up to `limit` revocation receipts requested before `before` whose work is
+ * done (roles stripped); an open one is still being acted on and stays. Returns how many went.
+ */
+export async function deleteClosedRevocations(db: Db, before: string, limit: number): Promise<number> {
+  const ids = (await db("revocations")
+    .where("requested_at", "<", before)
+    .whereNotNull("roles_stripped_at")
+    .orderBy("requested_at")
+    .limit(limit)
+    .pluck("id")) as string[];
+  if (ids.length === 0) return 0;
+  return db("revocations").whereIn("id", ids).delete();
+}

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/errors.js";
+import { noteCommitted } from "../db/trail.js";
+import type { StoredEvent } from "../events/store.js";
 import { writeTransaction } from "../db/write-transaction.js";
 import { ChangeSet, commitChanges } from "./changes.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
@@ -166,6 +168,7 @@ export async function createGroup(
     updatedAt: at,
   };
   assertGroupFits(group);
+  let produced: StoredEvent[] = [];
   try {
     await writeTransaction(deps.db, async (trx) => {
       await store.insertGroup(trx, group);
@@ -174,11 +177,12 @@ export async function createGroup(
         displayName: group.displayName,
       });
       await applyDelta(trx, tenantId, group.id, { add: members }, changes);
-      await commitChanges(trx, tenantId, changes, at);
+      produced = await commitChanges(trx, tenantId, changes, at);
     });
   } catch (err) {
     mapUniqueViolation(err, doc);
   }
+  noteCommitted(deps.trail, produced);
   return group;
 }
 
@@ -194,8 +198,9 @@ export async function updateGroup(
   ifVersions?: number[],
 ): Promise<GroupRow> {
   let attempted: Partial<GroupDoc> = {};
+  let produced: StoredEvent[] = [];
   try {
-    return await writeTransaction(deps.db, async (trx) => {
+    const result = await writeTransaction(deps.db, async (trx) => {
       const current = await store.findGroupById(trx, tenantId, id, true);
       if (!current) throw directoryErrors.groupNotFound(id);
       assertVersion(current.version, ifVersions);
@@ -218,9 +223,11 @@ export async function updateGroup(
           type: "group.updated",
           data: { groupId: id, displayName: next.displayName },
         });
-      await commitChanges(trx, tenantId, changes, at);
+      produced = await commitChanges(trx, tenantId, changes, at);
       return next;
     });
+    noteCommitted(deps.trail, produced);
+    return result;
   } catch (err) {
     mapUniqueViolation(err, attempted);
   }
@@ -238,7 +245,7 @@ export async function deleteGroup(
   id: string,
   ifVersions?: number[],
 ): Promise<void> {
-  await writeTransaction(deps.db, async (trx) => {
+  const produced = await writeTransaction(deps.db, async (trx) => {
     const current = await store.findGroupById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.groupNotFound(id);
     assertVersion(current.version, ifVersions);
@@ -252,6 +259,7 @@ export async function deleteGroup(
     await store.removeFromAllGroups(trx, tenantId, id);
     await store.deleteGroupRow(trx, tenantId, id);
     changes.add("group.deleted", { groupId: id, displayName: current.displayName });
-    await commitChanges(trx, tenantId, changes, at);
+    return commitChanges(trx, tenantId, changes, at);
   });
+  noteCommitted(deps.trail, produced);
 }

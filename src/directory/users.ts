@@ -4,6 +4,8 @@ import { beginRevocation, closeRevocations, recordRevocation, revocationJobs } f
 import { writeTransaction } from "../db/write-transaction.js";
 import { isRetryableConflict, isUniqueViolation } from "../db/errors.js";
 import { type ChangeOrigin, ChangeSet, commitChanges } from "./changes.js";
+import { noteCommitted, type Trail } from "../db/trail.js";
+import type { StoredEvent } from "../events/store.js";
 import { assertVersion, directoryErrors, violatedIndex } from "./errors.js";
 import { removeFromAllGroups } from "./groups-store.js";
 import * as store from "./users-store.js";
@@ -13,6 +15,8 @@ import type { EmailRow, UserRow } from "./users-store.js";
 export interface DirectoryDeps {
   db: Knex;
   now: () => Date;
+  /** Where a request that keeps a record (the SCIM request log) hears of the events committed. */
+  trail?: Trail;
 }
 
 /** A user's SCIM document (core attributes at the top, extensions under their URN). */
@@ -86,6 +90,7 @@ export async function createUser(
     createdAt: at,
     updatedAt: at,
   };
+  let produced: StoredEvent[] = [];
   try {
     await writeTransaction(deps.db, async (trx) => {
       await store.insertUser(trx, user, emails);
@@ -95,11 +100,12 @@ export async function createUser(
         active: user.active,
         source,
       });
-      await commitChanges(trx, tenantId, changes, at);
+      produced = await commitChanges(trx, tenantId, changes, at);
     });
   } catch (err) {
     mapUniqueViolation(err, doc);
   }
+  noteCommitted(deps.trail, produced);
   return user;
 }
 
@@ -124,8 +130,10 @@ export async function updateUser(
   origin: ChangeOrigin = { trigger: "directory" },
 ): Promise<UserRow> {
   let attempted: UserDoc = {};
+  let produced: StoredEvent[] = [];
   for (let attempt = 0; attempt < 5; attempt++) {
     const result = await writeTransaction(deps.db, async (trx) => {
+      produced = [];
       const current = await store.findUserById(trx, tenantId, id, true);
       if (!current) throw directoryErrors.userNotFound(id);
       assertVersion(current.version, ifVersions);
@@ -154,13 +162,17 @@ export async function updateUser(
       if (revocation) changes.enqueue(...(await revocationJobs(trx, revocation, "user.deactivated")));
       const events = await commitChanges(trx, tenantId, changes, at);
       if (revocation) await recordRevocation(trx, revocation, events);
+      produced = events;
       return next;
     }).catch((err) => {
       // PostgreSQL chose this transaction as a deadlock victim: it rolled back whole, run it again.
       if (isRetryableConflict(err) && attempt < 4) return undefined;
       return mapUniqueViolation(err, attempted);
     });
-    if (result) return result;
+    if (result) {
+      noteCommitted(deps.trail, produced);
+      return result;
+    }
   }
   throw directoryErrors.conflictRetry();
 }
@@ -193,7 +205,7 @@ export async function deleteUser(
   ifVersions?: number[],
   origin: ChangeOrigin = { trigger: "directory" },
 ): Promise<void> {
-  await writeTransaction(deps.db, async (trx) => {
+  const produced = await writeTransaction(deps.db, async (trx) => {
     const current = await store.findUserById(trx, tenantId, id, true);
     if (!current) throw directoryErrors.userNotFound(id);
     assertVersion(current.version, ifVersions);
@@ -212,6 +224,9 @@ export async function deleteUser(
     await store.deleteUserRow(trx, tenantId, id);
     changes.add("user.deleted", { userId: id, userName: current.userName, revocationId: revocation.id });
     changes.enqueue(...(await revocationJobs(trx, revocation, "user.deleted")));
-    await recordRevocation(trx, revocation, await commitChanges(trx, tenantId, changes, at));
+    const events = await commitChanges(trx, tenantId, changes, at);
+    await recordRevocation(trx, revocation, events);
+    return events;
   });
+  noteCommitted(deps.trail, produced);
 }

@@ -2,7 +2,8 @@ import type { Knex } from "knex";
 import { z } from "zod";
 import { parseInput } from "../http/validate.js";
 import { requireTenant } from "../tenants/use-cases.js";
-import { envelope, listEventsAfter } from "./store.js";
+import { AppError } from "../http/errors.js";
+import { envelope, latestSeq, listEventsAfter, prunedThrough } from "./store.js";
 
 const feedQuery = z
   .object({
@@ -22,9 +23,27 @@ const feedQuery = z
 export async function readFeed(deps: { db: Knex }, slug: string, query: unknown) {
   const q = parseInput(feedQuery, query, "query");
   const tenant = await requireTenant(deps, slug);
+  await assertCursorKept(deps.db, tenant.id, Number(q.after));
   const events = await listEventsAfter(deps.db, tenant.id, Number(q.after), q.limit);
   return {
     events: events.map((e) => envelope(e, tenant.slug)),
     next: events.length ? String(events.at(-1)!.seq) : q.after,
   };
+}
+
+/**
+ * Retention deleted events up to some sequence number: a cursor before it would silently skip
+ * what was deleted, so it is refused with 410 CURSOR_EXPIRED (the consumer must reconcile from
+ * the state API, then follow the feed from `latest`; see the README's "Event retention").
+ */
+async function assertCursorKept(db: Knex, tenantId: string, after: number): Promise<void> {
+  const through = await prunedThrough(db, tenantId);
+  if (after >= through) return;
+  const latest = await latestSeq(db, tenantId);
+  throw new AppError(
+    410,
+    "CURSOR_EXPIRED",
+    `Events up to ${through} were deleted by retention (ROSTER_RETENTION_EVENTS_DAYS): the feed cannot continue from ${after}. Reconcile from the state API (SCIM GET /Users and /Groups, the admin API's roles and sessions), then read the feed from after=${latest}`,
+    { oldestKept: String(through), latest: String(latest) },
+  );
 }

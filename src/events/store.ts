@@ -151,3 +151,46 @@ export async function findEvent(
 export function envelope(e: StoredEvent, tenantSlug: string) {
   return { id: String(e.seq), type: e.type, tenant: tenantSlug, createdAt: e.createdAt, data: e.data };
 }
+
+/**
+ * Retention: delete up to `batch` events created before `before`, and remember per tenant the
+ * newest sequence number deleted, so the feed can tell a cursor into the deleted past
+ * (410 CURSOR_EXPIRED) from one that is merely quiet. Returns how many went.
+ */
+export async function deleteEventsBefore(db: Knex, before: string, batch: number): Promise<number> {
+  const old = (await db("events")
+    .where("created_at", "<", before)
+    .orderBy("created_at")
+    .limit(batch)
+    .select("tenant_id", "seq")) as Array<{ tenant_id: string; seq: number | string }>;
+  const byTenant = new Map<string, number[]>();
+  for (const r of old) {
+    const list = byTenant.get(r.tenant_id) ?? [];
+    list.push(Number(r.seq));
+    byTenant.set(r.tenant_id, list);
+  }
+  let deleted = 0;
+  for (const [tenantId, seqs] of byTenant) {
+    await db.transaction(async (trx) => {
+      deleted += await trx("events").where({ tenant_id: tenantId }).whereIn("seq", seqs).delete();
+      const through = Math.max(...seqs);
+      const row = await trx("event_retention").where({ tenant_id: tenantId }).first("pruned_through");
+      if (!row) await trx("event_retention").insert({ tenant_id: tenantId, pruned_through: through });
+      else if (Number(row.pruned_through) < through)
+        await trx("event_retention").where({ tenant_id: tenantId }).update({ pruned_through: through });
+    });
+  }
+  return deleted;
+}
+
+/** The newest sequence number retention deleted for a tenant (0: none deleted). */
+export async function prunedThrough(db: Knex | Knex.Transaction, tenantId: string): Promise<number> {
+  const row = await db("event_retention").where({ tenant_id: tenantId }).first("pruned_through");
+  return row ? Number(row.pruned_through) : 0;
+}
+
+/** A tenant's newest event sequence number (0 without events). */
+export async function latestSeq(db: Knex | Knex.Transaction, tenantId: string): Promise<number> {
+  const row = await db("events").where({ tenant_id: tenantId }).max({ m: "seq" }).first();
+  return Number(row?.m ?? 0);
+}

@@ -355,3 +355,16 @@ export async function extendStreamLease(
 export async function releaseStreamLease(db: Db, webhookId: string, stream: string): Promise<void> {
   await db("webhook_streams").where({ webhook_id: webhookId, stream }).update({ locked_until: null });
 }
+
+/** Retention: delete up to `limit` finished (delivered or failed) deliveries created before `before`, with their attempts. */
+export async function deleteFinishedDeliveries(db: Db, before: string, limit: number): Promise<number> {
+  const ids = (await db("webhook_deliveries")
+    .whereNot("state", "pending")
+    .andWhere("created_at", "<", before)
+    .orderBy("id")
+    .limit(limit)
+    .pluck("id")) as number[];
+  if (ids.length === 0) return 0;
+  await db("webhook_attempts").whereIn("delivery_id", ids).delete();
+  return db("webhook_deliveries").whereIn("id", ids).delete();
+}

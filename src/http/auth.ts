@@ -51,6 +51,8 @@ export function adminAuth(opts: { db: Knex; adminTokenHash?: string } & FailureL
 export interface ScimLocals {
   tenantId: string;
   tokenId: string;
+  /** The token's name, for the SCIM request log. */
+  tokenName: string;
 }
 
 /**
@@ -83,7 +85,11 @@ export function scimAuth(opts: { db: Knex; now: () => Date } & FailureLimits): R
       req.log.info({ reason: result.reason }, "SCIM token refused");
       throw await refuse(req, res, "The bearer token is invalid, expired or revoked");
     }
-    res.locals.scim = { tenantId: result.tenantId, tokenId: result.tokenId } satisfies ScimLocals;
+    res.locals.scim = {
+      tenantId: result.tenantId,
+      tokenId: result.tokenId,
+      tokenName: result.tokenName,
+    } satisfies ScimLocals;
     next();
   };
 }

@@ -1,4 +1,5 @@
 import { dialectOf } from "../db/knex.js";
+import type { Trail } from "../db/trail.js";
 import type { Deps } from "../deps.js";
 import type { ChangeOrigin } from "../directory/changes.js";
 import { groupsOfMember, listMembers, queryGroups } from "../directory/groups-store.js";
@@ -18,7 +19,8 @@ import { GROUP_KIND, USER_KIND } from "./schema-info.js";
 
 /** Who a SCIM operation acts for. */
 export interface ScimContext {
-  deps: Deps;
+  /** With the request log on, `trail` collects the events the use cases commit. */
+  deps: Deps & { trail?: Trail };
   tenantId: string;
   /** Base URL of the SCIM endpoint, e.g. https://roster.example.com/scim/v2. */
   base: string;

@@ -1,4 +1,4 @@
-import { type Request, type Response, Router } from "express";
+import { type ErrorRequestHandler, type Request, type Response, Router } from "express";
 import type { Deps } from "../deps.js";
 import { type ScimLocals, scimAuth } from "../http/auth.js";
 import { jsonBody } from "../http/body.js";
@@ -7,12 +7,14 @@ import { runBulk } from "./bulk.js";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
 import * as h from "./handlers.js";
 import { listResponse, parseListParams } from "./list.js";
+import { type ScimLogLocals, scimRequestLog } from "./request-log/middleware.js";
 
 const SCIM_TYPE = "application/scim+json; charset=utf-8";
 
 // Written straight to Node's response: Express's res.send (content-type lookup, charset
 // rewrite, freshness check) cost more than the JSON it sends on a lookup.
 function send(res: Response, r: h.ScimResult): void {
+  (res.locals as ScimLogLocals).scimBody = r.body;
   if (r.location) res.setHeader("Location", r.location);
   if (r.etag) res.setHeader("ETag", r.etag);
   if (r.body === undefined) {
@@ -29,16 +31,21 @@ function send(res: Response, r: h.ScimResult): void {
 export function scimRoutes(deps: Deps): Router {
   const r = Router();
   const base = `${deps.config.publicUrl}/scim/v2`;
+  const log = scimRequestLog(deps.config.scimLog, deps.scimLog);
   r.use(
     scimAuth(deps),
+    // The request log (issue 18): only requests with a valid token have a tenant to log under.
+    log,
     // RFC 7644 §3.1: application/scim+json; plain application/json accepted too.
     jsonBody(deps.config.bodyLimitBytes, { mediaTypes: "application/scim+json (or application/json)" }),
   );
 
   const ctxOf = (req: Request, res: Response): h.ScimContext => {
     const { tenantId, tokenId } = res.locals.scim as ScimLocals;
+    const trail = (res.locals as ScimLogLocals).scimLogTrail;
     return {
-      deps,
+      // With the request log on, the use cases note the events they commit on its trail.
+      deps: trail ? { ...deps, trail } : deps,
       tenantId,
       base,
       origin: {
@@ -119,5 +126,10 @@ export function scimRoutes(deps: Deps): Router {
   r.all("/Me{/*rest}", () => {
     throw ScimError.status(501, "/Me is not supported: SCIM tokens authenticate an IdP, not a person");
   });
+  // The request log's record of how a request failed; the app's error handler still answers.
+  r.use(((err, _req, res, next) => {
+    (res.locals as ScimLogLocals).scimError = err;
+    next(err);
+  }) as ErrorRequestHandler);
   return r;
 }

@@ -9,7 +9,10 @@ import type { SsoFailure } from "./failure.js";
 import { boundedDetails, truncate, truncateOrNull } from "./bounded.js";
 import type { SsoDeps } from "./deps.js";
 import type { SamlRequestRow } from "./request-store.js";
-import { findTrace, insertTrace, listTraces, type SsoTrace, trimTraces } from "./trace-store.js";
+import { findTrace, insertTrace, listTraces, type SsoTrace, traceSeq, trimTraces } from "./trace-store.js";
+import { elidedResponse, samlChecks } from "./saml/trace-checks.js";
+import { fixFor } from "./traces.js";
+import type { Db } from "../db/knex.js";
 
 /**
  * What a refused sign-in (SAML or OpenID Connect) leaves behind. Before any signature of the tenant's IdP verified, the
@@ -33,6 +36,10 @@ export interface RefusalContext {
   facts?: { assertion?: { nameId: string | null } };
   /** A signature of the tenant's IdP verified before the refusal. */
   verified: boolean;
+  /** The connection the response was checked against. */
+  connectionId?: string;
+  /** The parsed response (the trace keeps it decoded, secrets elided). */
+  document?: Document;
 }
 
 // Crockford's base32 (no I, L, O, U): a reference read out over the phone.
@@ -68,6 +75,11 @@ export async function recordRefusal(
     details: boundedDetails(failure.details),
     nameId: truncateOrNull(ctx.facts?.assertion?.nameId),
     requestId: ctx.request?.id ?? null,
+    protocol: "saml",
+    connectionId: ctx.connectionId ?? null,
+    fix: fixFor(failure.code),
+    checks: samlChecks({ code: failure.code, message: truncate(failure.message, 1000) }),
+    response: elidedResponse(ctx.document),
   };
   await deps.db.transaction(async (trx) => {
     await insertTrace(trx, trace);
@@ -87,24 +99,83 @@ export async function recordRefusal(
   return trace.ref;
 }
 
-function viewTrace({ tenantId: _t, ...t }: SsoTrace) {
-  return t;
+/**
+ * The trace of a sign-in that succeeded, written in the login's own transaction: every check
+ * passed, and the identity is the verified one.
+ */
+export async function recordSuccessTrace(
+  trx: Db,
+  tenantId: string,
+  at: string,
+  login: { connectionId: string; nameId: string; requestId: string | null },
+): Promise<void> {
+  await insertTrace(trx, {
+    ref: newTraceRef(),
+    tenantId,
+    createdAt: at,
+    outcome: "succeeded",
+    reason: "OK",
+    verified: true,
+    message: "Signed in.",
+    details: {},
+    nameId: truncateOrNull(login.nameId),
+    requestId: login.requestId,
+    protocol: "saml",
+    connectionId: login.connectionId,
+    fix: "",
+    checks: samlChecks(),
+    response: null,
+  });
+}
+
+/** A trace as the API shows it: the identity claimed marked unverified until a signature verified. */
+function viewTrace({ tenantId: _t, nameId, verified, ...t }: SsoTrace) {
+  return { ...t, verified, nameId, identity: nameId === null ? null : { nameId, verified } };
 }
 
 /** Query of GET …/sso-traces. */
 export const tracesQuery = z
   .object({
     verified: z.enum(["true", "false"]).optional(),
+    outcome: z.enum(["refused", "succeeded"]).optional(),
+    reason: z
+      .string()
+      .regex(/^[A-Z_]{1,64}$/, "must be a reason code such as SIGNATURE_INVALID")
+      .optional(),
+    q: z.string().trim().min(1).max(256).optional(),
+    before: z
+      .string()
+      .regex(/^[0-9A-Z]{10}$/, "must be a trace reference (a cursor from a previous page)")
+      .optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
 
-/** GET …/sso-traces: the newest traces (refusals today), optionally only (un)verified ones. */
+/**
+ * GET …/sso-traces: the newest traces, filtered by outcome, reason, verified, and `q` (a NameID
+ * prefix or a trace reference). `next` is the cursor for older ones (pass it as `before`).
+ */
 export async function getTraces(deps: SsoDeps, slug: string, query: unknown) {
   const q = parseInput(tracesQuery, query, "query");
   const tenant = await requireTenant(deps, slug);
   const verified = q.verified === undefined ? undefined : q.verified === "true";
-  return { traces: (await listTraces(deps.db, tenant.id, { verified, limit: q.limit })).map(viewTrace) };
+  const beforeSeq = q.before ? ((await traceSeq(deps.db, tenant.id, q.before)) ?? 0) : undefined;
+  const traces = await listTraces(deps.db, tenant.id, {
+    verified,
+    outcome: q.outcome,
+    reason: q.reason,
+    q: q.q,
+    beforeSeq,
+    limit: q.limit,
+  });
+  return {
+    // The list leaves the decoded response out (up to 16 KB each); GET …/{ref} has it.
+    traces: traces.map((t) => {
+      const { response: _r, ...listed } = viewTrace(t);
+      return listed;
+    }),
+    next: traces.length === q.limit ? traces.at(-1)!.ref : null,
+  };
 }
 
 /** GET …/sso-traces/{ref}. */

@@ -94,11 +94,13 @@ export async function isAdminSecret(
   const hash = hashSecret(secret);
   if (configuredTokenHash && sameHash(configuredTokenHash, hash)) return { kind: "admin_token" };
   const row = await db("admin_keys").where({ key_hash: hash }).whereNull("revoked_at").first();
-  return row && sameHash(row.key_hash, hash) ? { kind: "admin_key", id: row.id } : undefined;
+  return row && sameHash(row.key_hash, hash) ? { kind: "admin_key", id: row.id, name: row.name } : undefined;
 }
 
 /** Which admin credential a request used (kept on the records an auditor reads, never the secret). */
 export interface AdminIdentity {
   kind: "admin_token" | "admin_key";
   id?: string;
+  /** The admin key's name (the audit log records who, by name as well as id). */
+  name?: string;
 }

@@ -256,7 +256,9 @@ export type TokenRefusal = "unknown" | "revoked" | "expired";
 export async function authenticateScimToken(
   deps: TenantDeps,
   secret: string,
-): Promise<{ ok: true; tenantId: string; tokenId: string } | { ok: false; reason: TokenRefusal }> {
+): Promise<
+  { ok: true; tenantId: string; tokenId: string; tokenName: string } | { ok: false; reason: TokenRefusal }
+> {
   const hash = hashSecret(secret);
   const row = await store.findScimTokenByHash(deps.db, hash);
   if (!row || !sameHash(row.tokenHash, hash)) return { ok: false, reason: "unknown" };
@@ -267,5 +269,5 @@ export async function authenticateScimToken(
   if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > 60_000) {
     await store.touchScimToken(deps.db, row.id, now.toISOString());
   }
-  return { ok: true, tenantId: row.tenantId, tokenId: row.id };
+  return { ok: true, tenantId: row.tenantId, tokenId: row.id, tokenName: row.name };
 }

@@ -23,7 +23,7 @@ import { loadTenantConnection } from "./login.js";
 import { consumeRequest, rememberAssertion, type SamlRequestRow } from "../request-store.js";
 import { absoluteReturnUrl, isAllowedReturnUrl } from "../return-url.js";
 import { CLOCK_SKEW_MS, spUrls } from "./sp.js";
-import { countRefusal, type RefusalContext, recordRefusal } from "../refusals.js";
+import { countRefusal, type RefusalContext, recordRefusal, recordSuccessTrace } from "../refusals.js";
 import { finishTest, recordTestFailure } from "./test-report.js";
 
 /** What the ACS endpoint does next. */
@@ -198,6 +198,11 @@ async function finishLogin(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOutcome>
       landing: () => landing(deps, v),
       event: { idpInitiated: !v.request, assertionId: v.verified.id },
     });
+    await recordSuccessTrace(trx, v.tenant.id, now.toISOString(), {
+      connectionId: v.conn.id,
+      nameId: v.claims.nameId,
+      requestId: v.request?.id ?? null,
+    });
     return { kind: "redirect" as const, ...admitted };
   });
 }
@@ -226,7 +231,7 @@ export async function handleAcs(
     return { kind: "refused", failure: err };
   }
   const { tenant, conn } = loaded;
-  const ctx: RefusalContext = { verified: false };
+  const ctx: RefusalContext = { verified: false, connectionId: conn.id, document: parsed.doc };
   try {
     const v = await verify(deps, loaded, form, parsed, nonce, ctx);
     if (v.request?.purpose === "test") return await finishTest(deps, v);
