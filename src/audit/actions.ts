@@ -1,7 +1,10 @@
 import type { Deps } from "../deps.js";
 import { publicWebhook, requireWebhook } from "../events/webhooks.js";
 import { publicRole, requireRole, requireTenantWithRoles } from "../roles/use-cases.js";
+import { getOidcConnection } from "../sso/oidc/connections.js";
+import { getPolicy } from "../sso/policy.js";
 import { getConnection } from "../sso/saml/connections.js";
+import { getNamedConnection } from "../sso/saml/named-connections.js";
 import { requireTenant } from "../tenants/use-cases.js";
 
 /** How one admin route is audited. */
@@ -118,6 +121,80 @@ export const ADMIN_ACTIONS: Record<string, AuditSpec | typeof READ_ONLY> = {
     param: "id",
   },
   "POST /tenants/:slug/users": { action: "user.invited", target: "user" },
+
+  // Several connections per tenant (issue 16).
+  "POST /tenants/:slug/connections": { action: "connection.created", target: "connection" },
+  "PATCH /tenants/:slug/connections/:id": {
+    action: "connection.updated",
+    target: "connection",
+    param: "id",
+    before: (deps, p) => getNamedConnection(deps, p.slug, p.id),
+  },
+  "DELETE /tenants/:slug/connections/:id": {
+    action: "connection.deleted",
+    target: "connection",
+    param: "id",
+  },
+  "POST /tenants/:slug/connections/:id/test": {
+    action: "connection.test_started",
+    target: "connection",
+    param: "id",
+  },
+  "POST /tenants/:slug/connections/:id/enable": {
+    action: "connection.enabled",
+    target: "connection",
+    param: "id",
+  },
+  "POST /tenants/:slug/connections/:id/disable": {
+    action: "connection.disabled",
+    target: "connection",
+    param: "id",
+  },
+
+  // OpenID Connect (issue 17).
+  "PUT /tenants/:slug/oidc": {
+    action: "oidc.configured",
+    target: "oidc_connection",
+    param: "slug",
+    before: (deps, p) => getOidcConnection(deps, p.slug),
+  },
+  "DELETE /tenants/:slug/oidc": { action: "oidc.deleted", target: "oidc_connection", param: "slug" },
+  "POST /tenants/:slug/oidc/test": { action: "oidc.test_started", target: "oidc_connection", param: "slug" },
+  "POST /tenants/:slug/oidc/enable": { action: "oidc.enabled", target: "oidc_connection", param: "slug" },
+  "POST /tenants/:slug/oidc/disable": { action: "oidc.disabled", target: "oidc_connection", param: "slug" },
+
+  // Verified domains and Require SSO (issue 16).
+  "POST /tenants/:slug/domains": { action: "domain.claimed", target: "domain" },
+  "DELETE /tenants/:slug/domains/:domain": { action: "domain.deleted", target: "domain", param: "domain" },
+  "POST /tenants/:slug/domains/:domain/verify": {
+    action: "domain.verify_requested",
+    target: "domain",
+    param: "domain",
+  },
+  "PUT /tenants/:slug/sso-policy": {
+    action: "sso_policy.updated",
+    target: "tenant",
+    param: "slug",
+    before: (deps, p) => getPolicy(deps, p.slug),
+  },
+  "POST /tenants/:slug/sso-policy/break-glass/arm": {
+    action: "break_glass.armed",
+    target: "tenant",
+    param: "slug",
+  },
+  "POST /tenants/:slug/sso-policy/break-glass/disarm": {
+    action: "break_glass.disarmed",
+    target: "tenant",
+    param: "slug",
+  },
+
+  // Console setup links (issue 15): the URL is shown once and never recorded.
+  "POST /tenants/:slug/setup-links": { action: "setup_link.created", target: "setup_link" },
+  "DELETE /tenants/:slug/setup-links/:id": {
+    action: "setup_link.revoked",
+    target: "setup_link",
+    param: "id",
+  },
 
   "POST /jobs/:id/retry": { action: "job.retried", target: "job", param: "id" },
 };
