@@ -11,6 +11,7 @@ const BENCHES: Record<string, string[]> = {
   roles: [],
   saml: ["1000", "100000"],
   revocation: ["1000", "100000"],
+  start: ["5"],
 };
 const [only, ...args] = process.argv.slice(2);
 const selected = only ? { [only]: args.length ? args : (BENCHES[only] ?? []) } : BENCHES;
