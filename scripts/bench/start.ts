@@ -2,7 +2,8 @@
  * `npm run bench -- start [runs]`: how long `npm start` takes to serve, from process start to
  * `/readyz` answering 200 on an existing (already migrated) SQLite database, and the API
  * process's resident memory right after, for the tsx start (TypeScript compiled at every
- * start) against the built start (`npm run build`, then plain node on dist/).
+ * start) against the built start (`npm run build`, then plain node on dist/). Also the CPU time
+ * the process spent to get there (user + system), the figure least moved by other load.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -33,13 +34,19 @@ const env = {
   LOG_LEVEL: "warn",
 };
 
+/** CPU time the process used so far (user + system, ms): steadier than wall time on a shared machine. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 function rssMb(pid: number): number {
   const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return Number(kb) / 1024;
 }
 
 /** One start: ms from spawn to /readyz 200, and RSS (MB) then. */
-async function startOnce(args: string[]): Promise<{ ms: number; rss: number }> {
+async function startOnce(args: string[]): Promise<{ ms: number; rss: number; cpu: number }> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, args, {
@@ -54,7 +61,7 @@ async function startOnce(args: string[]): Promise<{ ms: number; rss: number }> {
         (r) => r.status === 200,
         () => false,
       );
-      if (ok) return { ms: performance.now() - started, rss: rssMb(child.pid!) };
+      if (ok) return { ms: performance.now() - started, rss: rssMb(child.pid!), cpu: cpuMs(child.pid!) };
       await new Promise((r) => setTimeout(r, 10));
       if (performance.now() - started > 120_000) throw new Error("no /readyz 200 within 120 s");
     }
@@ -84,7 +91,7 @@ try {
     for (let i = 0; i < runs; i++) results.push(await startOnce(args));
     const ms = results.map((r) => r.ms);
     console.log(
-      `${name}: start → /readyz 200 median ${median(ms).toFixed(0)} ms (min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)}, ${runs} runs); RSS after start median ${median(results.map((r) => r.rss)).toFixed(0)} MB`,
+      `${name}: start → /readyz 200 median ${median(ms).toFixed(0)} ms (min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)}, ${runs} runs); CPU to get there median ${median(results.map((r) => r.cpu)).toFixed(0)} ms; RSS after start median ${median(results.map((r) => r.rss)).toFixed(0)} MB`,
     );
   }
 } finally {
