@@ -31,6 +31,10 @@ describe("scripts/example-app: sign in through Roster, roles kept in step from t
       .post("/Groups", { schemas: [SCIM_GROUP], displayName: "Staff", members: [{ value: userId }] })
       .expect(201);
     await roster.roleMappings.create("acme", { groupId: group.body.id, role: "admin" });
+    // Stored roles follow a moment later (the sync-roles job): sign in once they hold admin.
+    await eventually(async () =>
+      (await roster.userRoles.list("acme", userId)).some((r) => r.key === "admin"),
+    );
     // The example app listens first so its callback URL can be registered.
     let handler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
     ({ server: appServer, url: appUrl } = await listenOn((req, res) => handler(req, res)));

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { Roster, RosterLogin, RosterOAuthError } from "../../src/client/index.js";
-import { ADMIN_TOKEN, allBackends, createTestContext, type TestContext } from "../helpers/context.js";
+import {
+  ADMIN_TOKEN,
+  allBackends,
+  createTestContext,
+  eventually,
+  type TestContext,
+} from "../helpers/context.js";
 import { addUser, authnRequestOf, Browser, setupSso, type SsoTenant } from "../saml/sso-helpers.js";
 import { close, serve } from "./helpers.js";
 
@@ -30,6 +36,10 @@ for (const backend of allBackends()) {
         .expect(201);
       const roster = new Roster({ baseUrl: s.url, adminToken: ADMIN_TOKEN });
       await roster.roleMappings.create("acme", { groupId: group.body.id, role: "admin" });
+      // Stored roles follow a moment later (the sync-roles job): sign in once they hold admin.
+      await eventually(async () =>
+        (await roster.userRoles.list("acme", userId)).some((r) => r.key === "admin"),
+      );
       const client = await roster.oauthClients.create("acme", { name: "App", redirectUris: [REDIRECT] });
       // The app reaches Roster on its port; browsers and the issuer use PUBLIC_URL.
       login = new RosterLogin({
