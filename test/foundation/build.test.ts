@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
@@ -40,6 +40,11 @@ describe("npm run build: the production start runs compiled JavaScript", () => {
     ])
       assert.ok(existsSync(path.join(out, f)), `${f} was built`);
     assert.ok(existsSync(path.join(out, "src/client/index.d.ts")), "roster/client has declarations");
+    // Files the server reads at run time (templates, CSS, images): copied beside the compiled code.
+    const assets = readdirSync(path.join(root, "src"), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && !/\.tsx?$/.test(e.name))
+      .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+    for (const f of assets) assert.ok(existsSync(path.join(out, f)), `${f} was copied`);
     // package.json's exports point where the build writes (dist/ is this layout).
     const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
     assert.equal(pkg.exports["./client"].default, "./dist/src/client/index.js");
