@@ -9,6 +9,8 @@ import * as m0007 from "./0007-role-user-indexes.js";
 import * as m0008 from "./0008-input-hardening.js";
 import * as m0009 from "./0009-secrets-at-rest.js";
 import * as m0010 from "./0010-sso-bounds.js";
+import * as m0011 from "./0011-console.js";
+import * as m0013 from "./0013-oidc-connections.js";
 
 interface Migration {
   name: string;
@@ -29,6 +31,8 @@ const migrations: Migration[] = [
   { name: "0008-input-hardening", ...m0008 },
   { name: "0009-secrets-at-rest", ...m0009 },
   { name: "0010-sso-bounds", ...m0010 },
+  { name: "0011-console", ...m0011 },
+  { name: "0013-oidc-connections", ...m0013 },
 ];
 
 /** knex migration source over the static list above. */

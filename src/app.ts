@@ -8,10 +8,14 @@ import { urlGuard } from "./http/input-guard.js";
 import { signInRateLimits } from "./http/rate-limit.js";
 import { requestContext } from "./http/request-context.js";
 import { accessRoutes } from "./access/routes.js";
+import { setupLinkRoutes } from "./console/admin-routes.js";
+import { consoleRoutes } from "./console/router.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
+import { oidcAdminRoutes } from "./sso/oidc/admin-routes.js";
+import { oidcRoutes } from "./sso/oidc/routes.js";
 import { ssoRoutes } from "./sso/saml/routes.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
@@ -34,6 +38,9 @@ export function createApp(deps: Deps): Express {
   if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
+  app.use(oidcRoutes(deps));
+  // The web console: server-rendered pages with their own sessions, CSRF tokens and CSP.
+  app.use("/console", consoleRoutes(deps));
   app.use(
     "/admin/v1",
     adminAuth(deps),
@@ -43,7 +50,9 @@ export function createApp(deps: Deps): Express {
     accessRoutes(deps),
     eventRoutes(deps),
     samlAdminRoutes(deps),
+    oidcAdminRoutes(deps),
     jobRoutes(deps),
+    setupLinkRoutes(deps),
   );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -10,6 +10,7 @@ import {
   type RotationResult,
   UnknownKeyError,
 } from "./secrets/reseal.js";
+import { createOperatorLink } from "./console/links.js";
 import { createAdminKey, listAdminKeys, revokeAdminKey } from "./tenants/admin-keys.js";
 import * as tenants from "./tenants/use-cases.js";
 
@@ -140,6 +141,19 @@ program
       const t = await tenants.revokeScimToken(deps, slug, id);
       const { tenantId: _t, ...token } = t;
       return { data: token, text: `revoked ${t.id} (${t.name})` };
+    }),
+  );
+
+program
+  .command("console:link")
+  .description("print a single-use console sign-in URL for an operator (valid 10 minutes)")
+  .action(() =>
+    withDeps(json(), async (deps) => {
+      const link = await createOperatorLink(deps);
+      return {
+        data: link,
+        text: `${link.url}\n(single use; valid until ${link.expiresAt}; open it in your browser)`,
+      };
     }),
   );
 

@@ -73,6 +73,29 @@ const trustProxy = z
     return list;
   });
 
+/**
+ * CSP frame-ancestors sources (CSP Level 3 §6.4.2): 'none' alone, or 'self' and origins. Only
+ * scheme://host[:port] origins are taken (no paths, no wildcards beyond a leading `*.` host
+ * label, no quotes other than 'self'): the value goes into a response header as written.
+ */
+const frameAncestors = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const list = v.split(/\s+/).filter(Boolean);
+    if (list.length === 1 && list[0] === "'none'") return "'none'";
+    const ok = (s: string) => s === "'self'" || /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i.test(s);
+    const bad = list.filter((s) => !ok(s));
+    if (list.length === 0 || bad.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be 'none', or 'self' and origins such as https://app.example (not: ${bad.join(" ") || "empty"})`,
+      });
+      return z.NEVER;
+    }
+    return list.join(" ");
+  });
+
 function isAddressOrCidr(s: string): boolean {
   const [ip, bits, ...rest] = s.split("/");
   const family = isIP(ip);
@@ -201,6 +224,11 @@ export const CONFIG_VARIABLES = {
       "Failed admin API (and METRICS_TOKEN) authentications per client address before the address gets 429 for the rest of the window",
     default: "20/1m",
   },
+  ROSTER_RATE_LIMIT_CONSOLE_SIGN_IN: {
+    description:
+      "Console sign-in attempts (admin key form, sign-in and setup link exchanges) per client address",
+    default: "20/10m",
+  },
   METRICS_PORT: {
     description:
       "Serve /metrics (and /healthz, /readyz) on this port instead of the API port; worker processes listen on it too",
@@ -209,6 +237,11 @@ export const CONFIG_VARIABLES = {
     description:
       "Bearer token (at least 16 characters) that /metrics on the API port accepts; without it only loopback clients may read /metrics there",
     secret: true,
+  },
+  ROSTER_CONSOLE_FRAME_ANCESTORS: {
+    description:
+      "Who may embed the console in a frame (CSP frame-ancestors): 'none', 'self' or space-separated https origins such as https://app.example (an app that embeds the tenant pages)",
+    default: "'none'",
   },
   HTTP_HEADERS_TIMEOUT_MS: {
     description: "How long a client may take to send a request's headers (slow-header attacks); 408 after",
@@ -301,8 +334,10 @@ const schema = z
     ROSTER_RATE_LIMIT_OAUTH_TENANT: rate.prefault("12000/1m"),
     ROSTER_RATE_LIMIT_SCIM_FAILURES: rate.prefault("30/1m"),
     ROSTER_RATE_LIMIT_ADMIN_FAILURES: rate.prefault("20/1m"),
+    ROSTER_RATE_LIMIT_CONSOLE_SIGN_IN: rate.prefault("20/10m"),
     METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    ROSTER_CONSOLE_FRAME_ANCESTORS: frameAncestors.prefault("'none'"),
     HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
     HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
@@ -344,7 +379,9 @@ const schema = z
       oauthPerTenant: env.ROSTER_RATE_LIMIT_OAUTH_TENANT,
       scimFailuresPerAddress: env.ROSTER_RATE_LIMIT_SCIM_FAILURES,
       adminFailuresPerAddress: env.ROSTER_RATE_LIMIT_ADMIN_FAILURES,
+      consoleSignInPerAddress: env.ROSTER_RATE_LIMIT_CONSOLE_SIGN_IN,
     },
+    consoleFrameAncestors: env.ROSTER_CONSOLE_FRAME_ANCESTORS,
     metricsPort: env.METRICS_PORT,
     metricsToken: env.METRICS_TOKEN,
     http: {

@@ -10,7 +10,9 @@ const BENCHES: Record<string, string[]> = {
   scim: ["10000", "100000"],
   roles: [],
   saml: ["1000", "100000"],
+  oidc: ["1000", "100000"],
   revocation: ["1000", "100000"],
+  console: ["100000"],
   start: ["5"],
 };
 const [only, ...args] = process.argv.slice(2);

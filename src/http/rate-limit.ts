@@ -1,8 +1,8 @@
 import { type Request, type RequestHandler, type Response, Router } from "express";
 import type { Deps } from "../deps.js";
 import { clientTenantSlugs } from "../oauth/client-tenant.js";
-import { formBody } from "../sso/saml/http-util.js";
-import { sendPage } from "../sso/saml/pages.js";
+import { formBody } from "../sso/http-util.js";
+import { sendPage } from "../sso/pages.js";
 import { addressKey } from "./client-address.js";
 import { AppError } from "./errors.js";
 import type { Limiter } from "./rate-limiters.js";
@@ -95,7 +95,7 @@ function oauthClientId(req: Request): string | undefined {
 }
 
 // Browser pages (a person reads the 429) vs. calls from applications.
-const BROWSER_SSO_PAGE = /^\/sso\/[^/]+\/(login|acs)\/?$/;
+const BROWSER_SSO_PAGE = /^\/sso\/[^/]+\/(login|acs|oidc\/login|oidc\/callback)\/?$/;
 
 /**
  * The limits on the unauthenticated sign-in endpoints, mounted by path in front of them:

@@ -1,5 +1,5 @@
 import type { Db } from "../db/knex.js";
-import type { OAuthParams } from "../sso/saml/request-store.js";
+import type { OAuthParams } from "../sso/request-store.js";
 import { generateSecret, hashSecret } from "../tenants/secrets.js";
 import { insertCode } from "./store.js";
 

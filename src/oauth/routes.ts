@@ -2,8 +2,8 @@ import { Router, type Request, type Response } from "express";
 import { authenticateSession, SESSION_COOKIE } from "../access/sessions.js";
 import type { Deps } from "../deps.js";
 import { SsoFailure } from "../sso/saml/acs-checks.js";
-import { formBody, readCookie } from "../sso/saml/http-util.js";
-import { sendPage } from "../sso/saml/pages.js";
+import { formBody, readCookie } from "../sso/http-util.js";
+import { sendPage } from "../sso/pages.js";
 import { bearerToken } from "../tenants/secrets.js";
 import { issueCode, redirectWith } from "./codes.js";
 import { jwks } from "./keys.js";
@@ -33,7 +33,7 @@ export function oauthRoutes(
     req: Request,
     res: Response,
     slug: string,
-    oauthParams: import("../sso/saml/request-store.js").OAuthParams,
+    oauthParams: import("../sso/request-store.js").OAuthParams,
   ) => Promise<void>,
 ): Router {
   const r = Router();

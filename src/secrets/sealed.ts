@@ -20,6 +20,12 @@ export const SEALED_FIELDS = {
     column: "sp_encryption_key",
     key: ["tenant_id", "id"],
   },
+  /** Upstream OpenID Connect client secrets (Roster sends them to the provider's token endpoint). */
+  "oidc_connections.client_secret": {
+    table: "oidc_connections",
+    column: "client_secret",
+    key: ["tenant_id", "id"],
+  },
   /** The OpenID Provider's id_token signing key (private JWK). */
   "signing_keys.private_jwk": { table: "signing_keys", column: "private_jwk", key: ["kid"] },
   /** Webhook HMAC secrets, current and previous (they must be kept to sign). */

@@ -7,6 +7,8 @@ export const tenantSettingsSchema = z
     deprovisionPolicy: z.enum(["suspend", "delete"]).default("suspend"),
     deleteGraceDays: z.number().int().min(0).max(3650).default(30),
     restoreManualRolesOnReactivation: z.boolean().default(false),
+    // Roles whose holders, signed in through the tenant's own SSO, may use its console.
+    consoleRoles: z.array(z.string().trim().min(1).max(64)).max(20).default(["admin"]),
   })
   .strict();
 

@@ -76,10 +76,12 @@ for (const backend of allBackends()) {
       const cursor = all[0].id;
       const rest: string[] = [];
       for await (const e of roster.events("acme", { after: cursor, stopWhenIdle: true })) rest.push(e.id);
+      // (Role events of the sync-roles job may have been added since: they come after.)
       assert.deepEqual(
-        rest,
+        rest.slice(0, all.length - 1),
         all.slice(1).map((e) => e.id),
       );
+      assert.ok(rest.every((id) => BigInt(id) > BigInt(cursor)));
       // Polling: an event committed after the consumer caught up still arrives.
       const last = all.at(-1)!.id;
       const abort = new AbortController();
@@ -91,13 +93,15 @@ for (const backend of allBackends()) {
           signal: abort.signal,
         })) {
           later.push(e);
-          abort.abort();
+          if (e.type === "user.created") abort.abort();
         }
       })();
       const d = await addUser("d@acme.test");
       await consumer;
-      assert.equal(later[0].type, "user.created");
-      assert.ok(JSON.stringify(later[0].data).includes(d));
+      const createdLater = later.filter((e) => e.type === "user.created");
+      assert.equal(createdLater.length, 1);
+      assert.ok(JSON.stringify(createdLater[0].data).includes(d));
+      assert.ok(later.every((e) => BigInt(e.id) > BigInt(last)));
     });
 
     it("events(): backs off through 503s and network failures, then goes on; 4xx other than 429 are thrown", async () => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { purgeExpired } from "../../src/sso/saml/request-store.js";
+import { purgeExpired } from "../../src/sso/request-store.js";
 import { allBackends, createTestContext, type TestContext } from "../helpers/context.js";
 import { addUser, Browser, setupSso, type SsoTenant } from "./sso-helpers.js";
 

@@ -1,6 +1,7 @@
 import { promisify } from "node:util";
 import xmlenc from "xml-encryption";
-import { truncate, truncateOrNull } from "./bounded.js";
+import { truncate, truncateOrNull } from "../bounded.js";
+import { SsoFailure } from "../failure.js";
 import { describeCertificate } from "./certificates.js";
 import { type SignatureProblem, verifyEnvelopedSignature } from "./signature.js";
 import { fingerprintOfBase64 } from "./x509.js";
@@ -25,18 +26,7 @@ import {
  * configured certificates); then assertion-checks.ts, on the verified assertion element itself.
  */
 
-/** Why a login failed: a code for events and reports, a sentence for the person, details for the admin. */
-export class SsoFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    readonly status = 403,
-  ) {
-    super(message);
-    this.name = "SsoFailure";
-  }
-}
+export { SsoFailure } from "../failure.js";
 
 // RSA-SHA256 or stronger (and ECDSA with SHA-2); SHA-1 and MD5 are refused (issue 5).
 const SIGNATURE_ALGORITHMS = new Set([

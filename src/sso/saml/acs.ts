@@ -1,8 +1,6 @@
-import { type CreatedSession, createSession } from "../../access/sessions.js";
+import type { CreatedSession } from "../../access/sessions.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { redirectTargetProblem } from "../../http/redirect-target.js";
-import { ChangeSet, commitChanges } from "../../directory/changes.js";
-import { issueCode } from "../../oauth/codes.js";
 import { hashSecret, sameHash } from "../../tenants/secrets.js";
 import type { Tenant } from "../../tenants/store.js";
 import {
@@ -18,12 +16,14 @@ import { checkAssertion, type VerifiedAssertion } from "./assertion-checks.js";
 import { describeCertificate } from "./certificates.js";
 import type { SamlConnection } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
-import { type Claims, claimsFrom, createJitUser, findDirectoryUser } from "./gate.js";
+import type { Claims } from "../gate.js";
+import { claimsFrom } from "./claims.js";
+import { admitUser } from "../admit.js";
 import { loadTenantConnection } from "./login.js";
-import { consumeRequest, rememberAssertion, type SamlRequestRow } from "./request-store.js";
-import { absoluteReturnUrl, isAllowedReturnUrl } from "./return-url.js";
+import { consumeRequest, rememberAssertion, type SamlRequestRow } from "../request-store.js";
+import { absoluteReturnUrl, isAllowedReturnUrl } from "../return-url.js";
 import { CLOCK_SKEW_MS, spUrls } from "./sp.js";
-import { countRefusal, type RefusalContext, recordRefusal } from "./refusals.js";
+import { countRefusal, type RefusalContext, recordRefusal } from "../refusals.js";
 import { finishTest, recordTestFailure } from "./test-report.js";
 
 /** What the ACS endpoint does next. */
@@ -188,56 +188,17 @@ function landing(deps: SsoDeps, v: VerifiedLogin): string {
 /** The directory gate, the session (and OAuth code) and the event, in one transaction. */
 async function finishLogin(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOutcome> {
   const now = deps.now();
-  const at = now.toISOString();
   return deps.db.transaction(async (trx) => {
     await consumeOnce(trx, v, now);
-    const changes = new ChangeSet();
-    const found = await findDirectoryUser(trx, v.tenant.id, v.claims, v.conn.settings);
-    if (found.kind === "ambiguous")
-      fail(
-        "AMBIGUOUS_USER",
-        "More than one user in the directory matches this sign-in: ask your administrator.",
-        { matchedBy: found.matchedBy },
-      );
-    if (found.kind === "found" && !found.user.active)
-      fail("USER_INACTIVE", `Your access to ${v.tenant.name} has been revoked`, { userId: found.user.id });
-    if (found.kind === "unknown" && v.conn.settings.provisioning !== "jit")
-      fail("USER_NOT_FOUND", "User not found: ask your administrator to provision you", {
-        nameId: v.claims.nameId,
-      });
-    const user =
-      found.kind === "found"
-        ? found.user
-        : await createJitUser(trx, v.tenant.id, v.claims, v.tenant.settings.defaultRole, changes, at);
-    const session = await createSession(trx, {
-      tenantId: v.tenant.id,
-      userId: user.id,
-      nameId: v.claims.nameId,
-      sessionIndex: v.claims.sessionIndex,
-      ttlMs: v.conn.settings.sessionHours * 3_600_000,
-      now,
+    const admitted = await admitUser(trx, deps, {
+      tenant: v.tenant,
+      settings: v.conn.settings,
+      claims: v.claims,
+      oauth: v.request?.oauth ?? null,
+      landing: () => landing(deps, v),
+      event: { idpInitiated: !v.request, assertionId: v.verified.id },
     });
-    const location = v.request?.oauth
-      ? await issueCode(trx, {
-          tenantId: v.tenant.id,
-          userId: user.id,
-          sessionId: session.session.id,
-          oauth: v.request.oauth,
-          now,
-        })
-      : landing(deps, v);
-    changes.add("sso.login_succeeded", {
-      userId: user.id,
-      userName: user.userName,
-      sessionId: session.session.id,
-      matchedBy: found.kind === "found" ? found.matchedBy : "jit",
-      jit: found.kind !== "found",
-      idpInitiated: !v.request,
-      oauthClientId: v.request?.oauth?.clientId ?? null,
-      assertionId: v.verified.id,
-    });
-    await commitChanges(trx, v.tenant.id, changes, at);
-    return { kind: "redirect" as const, location, session };
+    return { kind: "redirect" as const, ...admitted };
   });
 }
 

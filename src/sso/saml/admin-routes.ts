@@ -4,7 +4,7 @@ import * as oauth from "../../oauth/use-cases.js";
 import * as connections from "./connections.js";
 import { inviteUser } from "./invitations.js";
 import { PRESETS } from "./presets.js";
-import { getTrace, getTraces } from "./refusals.js";
+import { getTrace, getTraces } from "../refusals.js";
 
 /** Admin API for a tenant's SAML connection and its tests (under /admin/v1/tenants/{slug}/saml). */
 export function samlAdminRoutes(deps: Deps): Router {

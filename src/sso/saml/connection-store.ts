@@ -3,7 +3,7 @@ import { parseJson, toIso } from "../../db/rows.js";
 import { openValue, sealValue } from "../../secrets/sealed.js";
 import { rowToTenant, type Tenant } from "../../tenants/store.js";
 import type { AttributeMapping } from "./presets.js";
-import { REQUEST_COLUMNS, rowToRequest, type SamlRequestRow } from "./request-store.js";
+import { REQUEST_COLUMNS, rowToRequest, type SamlRequestRow } from "../request-store.js";
 
 /** Connection state: draft → tested → enabled (and disabled). */
 export type ConnectionState = "draft" | "tested" | "enabled" | "disabled";

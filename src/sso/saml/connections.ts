@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Knex } from "knex";
 import { z } from "zod";
 import { characters } from "../../directory/limits.js";
 import { AppError, conflict, notFound } from "../../http/errors.js";
 import { stringProblem } from "../../http/input-guard.js";
 import { redirectTargetUrl } from "../../http/redirect-target.js";
 import { parseInput } from "../../http/validate.js";
-import type { JobRegistry } from "../../jobs/registry.js";
-import type { Metrics } from "../../metrics.js";
+import type { SsoDeps } from "../deps.js";
 import { requireTenant } from "../../tenants/use-cases.js";
 import type { Tenant } from "../../tenants/store.js";
 import { describeCertificate, fieldError, validateCertificates } from "./certificates.js";
@@ -18,14 +16,7 @@ import { parseIdpMetadata } from "./metadata.js";
 import { PRESET_KEYS, PRESETS } from "./presets.js";
 import { generateSpKeys, spUrls } from "./sp.js";
 
-/** What the connection use cases need. */
-export interface SsoDeps {
-  db: Knex;
-  now: () => Date;
-  jobs: JobRegistry;
-  metrics: Pick<Metrics, "ssoRefusals">;
-  config: { publicUrl: string; allowPrivateNetwork: boolean; ssoMaxPendingLogins: number };
-}
+export type { SsoDeps } from "../deps.js";
 
 const url = z.string().trim().url("must be an absolute URL").max(2048);
 const mapping = z

@@ -8,7 +8,7 @@ import { insertUser, type UserRow } from "../../directory/users-store.js";
 import { parseInput } from "../../http/validate.js";
 import { requireTenant } from "../../tenants/use-cases.js";
 import type { SsoDeps } from "./connections.js";
-import { assignSsoRoles } from "./roles.js";
+import { assignSsoRoles } from "../roles.js";
 
 /** Body of POST /admin/v1/tenants/{slug}/users (an invitation: manual provisioning). */
 export const inviteInput = z

@@ -3,7 +3,7 @@ import type { JobRegistry } from "../../jobs/registry.js";
 import type { JobContext } from "../../jobs/types.js";
 import { describeCertificate } from "./certificates.js";
 import { findConnection, listConnectionTenants, updateConnection } from "./connection-store.js";
-import { purgeExpired } from "./request-store.js";
+import { purgeExpired } from "../request-store.js";
 
 /** The daily certificate-expiry job. */
 export const CERT_EXPIRY_JOB = "sso-certificate-expiry";

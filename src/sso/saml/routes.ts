@@ -1,23 +1,26 @@
-import { randomBytes } from "node:crypto";
 import { type Request, type Response, Router } from "express";
 import { authenticateSession, revokeSession, SESSION_COOKIE } from "../../access/sessions.js";
 import type { Deps } from "../../deps.js";
 import { oauthRoutes } from "../../oauth/routes.js";
+import { browserNonce, REQUEST_COOKIE, setBrowserCookie } from "../browser.js";
+import { loadTenantOidc, oidcEnabled } from "../oidc/login.js";
+import { beginOidcLogin } from "../oidc/routes.js";
 import { handleAcs } from "./acs.js";
+import { findTenantConnectionBySlug } from "./connection-store.js";
 import { SsoFailure } from "./acs-checks.js";
-import { truncate } from "./bounded.js";
-import { formBody, queryString, readCookie, setCookie } from "./http-util.js";
+import { truncate } from "../bounded.js";
+import { formBody, queryString, readCookie, setCookie } from "../http-util.js";
 import { loadTenantConnection, startLogin } from "./login.js";
-import { sendPage } from "./pages.js";
-import type { OAuthParams } from "./request-store.js";
-import { isAllowedReturnUrl } from "./return-url.js";
-import { rolesOfUser } from "./roles.js";
-import { groupNamesOfUser } from "./gate-store.js";
+import { sendPage } from "../pages.js";
+import type { OAuthParams } from "../request-store.js";
+import { isAllowedReturnUrl } from "../return-url.js";
+import { rolesOfUser } from "../roles.js";
+import { groupNamesOfUser } from "../gate-store.js";
 import { spMetadataXml, spUrls } from "./sp.js";
 
-/** The short-lived cookie that binds a started login to this browser. */
-export const REQUEST_COOKIE = "roster_sso_req";
+export { REQUEST_COOKIE } from "../browser.js";
 const ACS_LIMIT = 512 * 1024;
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Public SSO endpoints: /sso/{slug}/…, /oauth/…, /.well-known/openid-configuration. */
 export function ssoRoutes(deps: Deps): Router {
@@ -44,18 +47,9 @@ export function ssoRoutes(deps: Deps): Router {
     slug: string,
     extra: { returnTo?: string; testId?: string; oauth?: OAuthParams },
   ) {
-    const existing = readCookie(req, REQUEST_COOKIE);
-    const nonce =
-      existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomBytes(32).toString("base64url");
+    const nonce = browserNonce(req);
     const location = await startLogin(deps, slug, { ...extra, browserNonce: nonce });
-    // The ACS POST comes cross-site from the IdP: SameSite=None (needs Secure) or, on plain-http
-    // development hosts, no SameSite attribute (browsers allow a top-level POST for 2 minutes).
-    setCookie(res, REQUEST_COOKIE, nonce, {
-      maxAgeSeconds: 600,
-      path: "/sso/",
-      secure,
-      sameSite: secure ? "None" : undefined,
-    });
+    setBrowserCookie(res, nonce, secure);
     res.set("Cache-Control", "no-store").redirect(302, location);
   }
 
@@ -111,9 +105,9 @@ export function ssoRoutes(deps: Deps): Router {
 
   r.get("/sso/:slug/session", async (req, res) => {
     const live = await authenticateSession(deps.db, readCookie(req, SESSION_COOKIE), deps.now());
-    const { tenant } = await loadTenantConnection(deps, String(req.params.slug)).catch(() => ({
-      tenant: undefined,
-    }));
+    // Whatever protocol the session came from (SAML or OpenID Connect): only the tenant matters.
+    const slug = String(req.params.slug);
+    const tenant = SLUG.test(slug) ? (await findTenantConnectionBySlug(deps.db, slug))?.tenant : undefined;
     if (!live || !tenant || live.session.tenantId !== tenant.id) {
       return res
         .status(401)
@@ -150,13 +144,23 @@ export function ssoRoutes(deps: Deps): Router {
     setCookie(res, SESSION_COOKIE, "", { maxAgeSeconds: 0, secure, sameSite: "Lax" });
     const to = typeof req.body?.return_to === "string" ? req.body.return_to : queryString(req, "return_to");
     const conn = await loadTenantConnection(deps, String(req.params.slug)).catch(() => undefined);
-    if (to && conn && isAllowedReturnUrl(to, deps.config.publicUrl, conn.conn.settings.returnUrls))
+    // An OpenID Connect tenant's allow-list when it has no SAML connection.
+    const oidc = conn
+      ? undefined
+      : await loadTenantOidc(deps, String(req.params.slug)).catch(() => undefined);
+    const returnUrls = conn?.conn.settings.returnUrls ?? oidc?.conn.settings.returnUrls;
+    if (to && returnUrls && isAllowedReturnUrl(to, deps.config.publicUrl, returnUrls))
       return res.redirect(303, to);
     res.status(204).end();
   });
 
   r.use(
     oauthRoutes(deps, async (req, res, slug, oauth) => {
+      // The hand-off works whichever protocol the tenant signs in with: SAML when its SAML
+      // connection is enabled, else OpenID Connect when that one is (else SAML's refusal).
+      const saml = await findTenantConnectionBySlug(deps.db, slug);
+      if (saml?.conn?.state !== "enabled" && (await oidcEnabled(deps, slug)))
+        return beginOidcLogin(deps, req, res, slug, { oauth });
       await beginLogin(req, res, slug, { oauth });
     }),
   );

@@ -1,14 +1,14 @@
 import type { Tenant } from "../../tenants/store.js";
 import type { SsoFailure } from "./acs-checks.js";
-import { boundedDetails, truncate } from "./bounded.js";
+import { boundedDetails, truncate } from "../bounded.js";
 import type { AcsOutcome, VerifiedLogin } from "./acs.js";
 import { consumeOnce } from "./acs.js";
 import type { SamlConnection } from "./connection-store.js";
 import { completeTest, findTest, markTested } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
-import { findDirectoryUser } from "./gate.js";
-import type { SamlRequestRow } from "./request-store.js";
-import { rolesOfUser } from "./roles.js";
+import { findDirectoryUser } from "../gate.js";
+import type { SamlRequestRow } from "../request-store.js";
+import { rolesOfUser } from "../roles.js";
 import { spUrls } from "./sp.js";
 
 const JIT_HINT =

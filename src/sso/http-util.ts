@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from "express";
-import { AppError } from "../../http/errors.js";
+import { AppError } from "../http/errors.js";
 
 /** Requests whose form body was read (a stream is read once). */
 const formsRead = new WeakSet<Request>();

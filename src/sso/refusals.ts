@@ -1,18 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { ChangeSet, commitChanges } from "../../directory/changes.js";
+import { ChangeSet, commitChanges } from "../directory/changes.js";
 import { z } from "zod";
-import { notFound } from "../../http/errors.js";
-import { parseInput } from "../../http/validate.js";
-import type { Tenant } from "../../tenants/store.js";
-import { requireTenant } from "../../tenants/use-cases.js";
-import type { RawFacts, SsoFailure } from "./acs-checks.js";
+import { notFound } from "../http/errors.js";
+import { parseInput } from "../http/validate.js";
+import type { Tenant } from "../tenants/store.js";
+import { requireTenant } from "../tenants/use-cases.js";
+import type { SsoFailure } from "./failure.js";
 import { boundedDetails, truncate, truncateOrNull } from "./bounded.js";
-import type { SsoDeps } from "./connections.js";
+import type { SsoDeps } from "./deps.js";
 import type { SamlRequestRow } from "./request-store.js";
 import { findTrace, insertTrace, listTraces, type SsoTrace, trimTraces } from "./trace-store.js";
 
 /**
- * What a refused sign-in leaves behind. Before any signature of the tenant's IdP verified, the
+ * What a refused sign-in (SAML or OpenID Connect) leaves behind. Before any signature of the tenant's IdP verified, the
  * response is anyone's text (an anonymous POST to a public URL): it becomes a counter
  * (`roster_sso_refusals_total{verified="false"}`) and a trace among the newest
  * UNVERIFIED_TRACES_KEPT of the tenant, never an event, so it is never signed and sent to the
@@ -26,10 +26,11 @@ export const UNVERIFIED_TRACES_KEPT = 100;
 /** Verified refusals kept per tenant as traces (each is an event too). */
 export const VERIFIED_TRACES_KEPT = 1000;
 
-/** What the ACS knew when it refused. */
+/** What the ACS (or the OpenID Connect callback) knew when it refused. */
 export interface RefusalContext {
   request?: SamlRequestRow | null;
-  facts?: RawFacts;
+  /** What the unverified response claimed (SAML: the raw facts; OpenID Connect: the id_token's subject). */
+  facts?: { assertion?: { nameId: string | null } };
   /** A signature of the tenant's IdP verified before the refusal. */
   verified: boolean;
 }

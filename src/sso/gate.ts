@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../../db/knex.js";
-import type { ChangeSet } from "../../directory/changes.js";
-import { columnsFromDoc } from "../../directory/users.js";
-import { insertUser, type UserRow } from "../../directory/users-store.js";
-import type { VerifiedAssertion } from "./assertion-checks.js";
-import type { SamlSettings } from "./connection-store.js";
+import type { Db } from "../db/knex.js";
+import type { ChangeSet } from "../directory/changes.js";
+import { columnsFromDoc } from "../directory/users.js";
+import { insertUser, type UserRow } from "../directory/users-store.js";
 import * as gateStore from "./gate-store.js";
 import { assignSsoRoles } from "./roles.js";
 
-/** What the assertion says about the person, through the connection's attribute mapping. */
+/** What the identity provider says about the person (a SAML assertion or an id_token), through the connection's mapping. */
 export interface Claims {
+  /** SAML NameID; for OpenID Connect, the login name the preset reads (e-mail or preferred_username). */
   nameId: string;
   nameIdFormat: string | null;
   sessionIndex: string | null;
@@ -20,35 +19,15 @@ export interface Claims {
   groups: string[];
   immutableId: string | null;
   attributes: Record<string, unknown>;
+  /** The provider said the groups exist but did not send them (Entra's groups overage): JIT joins none. */
+  groupsUnknown?: boolean;
 }
 
-const first = (v: unknown): string | null => {
-  const x = Array.isArray(v) ? v[0] : v;
-  return typeof x === "string" && x.trim() !== "" ? x.trim() : null;
-};
-
-/** Read the claims from the verified assertion, through the connection's attribute mapping. */
-export function claimsFrom(assertion: VerifiedAssertion, settings: SamlSettings): Claims {
-  const { nameId } = assertion;
-  const attrs: Record<string, unknown> = assertion.attributes;
-  const m = settings.attributeMapping;
-  const pick = (name?: string) => (name ? first(attrs[name]) : null);
-  const groupsRaw = m.groups ? attrs[m.groups] : undefined;
-  const groups = (Array.isArray(groupsRaw) ? groupsRaw : groupsRaw === undefined ? [] : [groupsRaw]).filter(
-    (g): g is string => typeof g === "string" && g !== "",
-  );
-  return {
-    nameId,
-    nameIdFormat: assertion.nameIdFormat,
-    sessionIndex: assertion.sessionIndex,
-    email: pick(m.email) ?? (nameId.includes("@") ? nameId : null),
-    givenName: pick(m.givenName),
-    familyName: pick(m.familyName),
-    displayName: pick(m.displayName),
-    groups,
-    immutableId: pick(m.id),
-    attributes: attrs,
-  };
+/** What the gate reads of a connection's settings (SAML and OpenID Connect alike). */
+export interface GateSettings {
+  provisioning: "jit" | "manual";
+  /** Directory matching: immutable id attribute (when mapped and sent) first, then these. */
+  matching: { userName: boolean; email: boolean; idField: "externalId" | "id" };
 }
 
 /** The directory's answer for a person. */
@@ -73,7 +52,7 @@ export async function findDirectoryUser(
   db: Db,
   tenantId: string,
   claims: Claims,
-  settings: SamlSettings,
+  settings: GateSettings,
 ): Promise<GateResult> {
   if (claims.immutableId) {
     const users = await gateStore.usersByImmutableId(

@@ -1,5 +1,5 @@
-import type { Db } from "../../db/knex.js";
-import { parseJson, toIso } from "../../db/rows.js";
+import type { Db } from "../db/knex.js";
+import { parseJson, toIso } from "../db/rows.js";
 
 /** Why a login was started. */
 export type RequestPurpose = "login" | "test" | "oauth";

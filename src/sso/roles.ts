@@ -1,4 +1,4 @@
-import type { Db } from "../../db/knex.js";
+import type { Db } from "../db/knex.js";
 
 /**
  * Roles for the SSO profile. Integration point with the roles capability: when its `user_roles`

@@ -1,4 +1,4 @@
-import { redirectTargetProblem } from "../../http/redirect-target.js";
+import { redirectTargetProblem } from "../http/redirect-target.js";
 
 /**
  * Where a browser may be sent after login: a same-origin relative path, or a URL on the

@@ -1,5 +1,5 @@
-import type { Db } from "../../db/knex.js";
-import { parseJson } from "../../db/rows.js";
+import type { Db } from "../db/knex.js";
+import { parseJson } from "../db/rows.js";
 
 /** A sign-in trace: today one per refused SAML sign-in (issue 18 adds successes and checks). */
 export interface SsoTrace {

@@ -1,5 +1,5 @@
-import type { Db } from "../../db/knex.js";
-import { rowToUser, USER_COLUMNS, type UserRow } from "../../directory/users-store.js";
+import type { Db } from "../db/knex.js";
+import { rowToUser, USER_COLUMNS, type UserRow } from "../directory/users-store.js";
 
 /** Directory reads the SSO gate needs (by indexed columns only; none of them scans). */
 

@@ -1,0 +1,15 @@
+import { ADMIN, cpuMs, fmt, pool, request, startServer, freshDatabase } from "../scripts/bench/lib.js";
+const N = 30000;
+const db = await freshDatabase(`fl`);
+const prof = process.env.BENCH_CPU_PROF;
+const server = await startServer({ DATABASE_URL: db.url, ROSTER_WORKERS: "1" }, "src/server.ts", prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []);
+const slug = `b-${Date.now()}`;
+await request(server.port, "POST", "/admin/v1/tenants", { slug, name: "B" }, ADMIN);
+const token = (await request(server.port, "POST", `/admin/v1/tenants/${slug}/scim-tokens`, { name: "b" }, ADMIN)).body.token;
+const pid = server.child.pid!;
+const url = process.argv[2] ?? "/scim/v2/ServiceProviderConfig";
+await pool(3000, 16, () => request(server.port, "GET", url, undefined, token));
+const c0 = cpuMs(pid); const t0 = performance.now();
+await pool(N, 16, () => request(server.port, "GET", url, undefined, token));
+console.log(`${fmt(N / ((performance.now() - t0) / 1000), 0)} req/s, ${fmt((cpuMs(pid) - c0) / N, 3)} ms CPU/req`);
+await server.stop();
