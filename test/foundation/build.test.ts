@@ -91,6 +91,10 @@ describe("npm run build: the production start runs compiled JavaScript", () => {
       headers: { authorization: "Bearer built-admin-token-0123456789abcdefghijkl" },
     });
     assert.equal(tenants.status, 200);
+    // A static asset the server reads from beside its code (copied by the build, not compiled).
+    const css = await fetch(`http://127.0.0.1:${port}/console/static/console.css`);
+    assert.equal(css.status, 200);
+    assert.equal(await css.text(), readFileSync(path.join(root, "src/console/static/console.css"), "utf8"));
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
     assert.equal(child.exitCode, 0, output);
