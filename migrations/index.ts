@@ -10,6 +10,7 @@ import * as m0008 from "./0008-input-hardening.js";
 import * as m0009 from "./0009-secrets-at-rest.js";
 import * as m0010 from "./0010-sso-bounds.js";
 import * as m0011 from "./0011-console.js";
+import * as m0012 from "./0012-domains-sso-policy.js";
 import * as m0013 from "./0013-oidc-connections.js";
 
 interface Migration {
@@ -32,6 +33,7 @@ const migrations: Migration[] = [
   { name: "0009-secrets-at-rest", ...m0009 },
   { name: "0010-sso-bounds", ...m0010 },
   { name: "0011-console", ...m0011 },
+  { name: "0012-domains-sso-policy", ...m0012 },
   { name: "0013-oidc-connections", ...m0013 },
 ];
 

@@ -11,12 +11,14 @@ import { accessRoutes } from "./access/routes.js";
 import { setupLinkRoutes } from "./console/admin-routes.js";
 import { consoleRoutes } from "./console/router.js";
 import { jobRoutes } from "./admin/jobs-routes.js";
+import { domainRoutes } from "./domains/routes.js";
 import { eventRoutes } from "./events/routes.js";
 import { roleRoutes } from "./roles/routes.js";
 import { samlAdminRoutes } from "./sso/saml/admin-routes.js";
 import { oidcAdminRoutes } from "./sso/oidc/admin-routes.js";
 import { oidcRoutes } from "./sso/oidc/routes.js";
 import { ssoRoutes } from "./sso/saml/routes.js";
+import { ssoPolicyRoutes, ssoRoutingRoutes } from "./sso/routes.js";
 import { scimRoutes } from "./scim/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
 
@@ -36,6 +38,8 @@ export function createApp(deps: Deps): Express {
   app.use(healthRoutes(deps));
   // With METRICS_PORT, /metrics lives on that listener only (server.ts, worker.ts).
   if (!deps.config.metricsPort) app.use(metricsRoute(deps, { open: false }));
+  // Before the per-slug limits: /sso/discover and /sso/login name no tenant.
+  app.use(ssoRoutingRoutes(deps));
   app.use(signInRateLimits(deps));
   app.use(ssoRoutes(deps));
   app.use(oidcRoutes(deps));
@@ -51,6 +55,8 @@ export function createApp(deps: Deps): Express {
     eventRoutes(deps),
     samlAdminRoutes(deps),
     oidcAdminRoutes(deps),
+    domainRoutes(deps),
+    ssoPolicyRoutes(deps),
     jobRoutes(deps),
     setupLinkRoutes(deps),
   );

@@ -13,6 +13,7 @@ import {
 import { createOperatorLink } from "./console/links.js";
 import { createAdminKey, listAdminKeys, revokeAdminKey } from "./tenants/admin-keys.js";
 import * as tenants from "./tenants/use-cases.js";
+import { putPolicy } from "./sso/policy.js";
 
 /** Run a command with migrated deps; print JSON or text; AppErrors exit 1 with their message. */
 async function withDeps(
@@ -130,6 +131,16 @@ program
           "lastUsedAt",
         ]),
       };
+    }),
+  );
+
+program
+  .command("sso-policy:off <slug>")
+  .description("turn the tenant's Require SSO policy off (always allowed: the way back when its IdP fails)")
+  .action((slug: string) =>
+    withDeps(json(), async (deps) => {
+      const p = await putPolicy(deps, slug, { requireSso: false }, "cli");
+      return { data: p, text: `Require SSO is off for ${slug}` };
     }),
   );
 

@@ -96,6 +96,39 @@ const frameAncestors = z
     return list.join(" ");
   });
 
+/**
+ * DNS servers for domain verification, in the form node:dns `setServers` takes: an IP, IP:port
+ * or [IPv6]:port. Checked here so a typo stops start-up instead of failing every verification.
+ */
+const dnsServers = z
+  .string()
+  .trim()
+  .transform((v, ctx): string[] => {
+    const list = v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    const bad = list.filter((s) => !isDnsServer(s));
+    if (list.length === 0 || bad.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `not an IP, IP:port or [IPv6]:port: ${bad.join(", ") || "(empty)"}`,
+      });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+function isDnsServer(s: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s);
+  if (bracketed) return isIP(bracketed[1]) === 6 && validPort(bracketed[2]);
+  if (isIP(s)) return true;
+  const m = /^([^:]+):(\d{1,5})$/.exec(s);
+  return m !== null && isIP(m[1]) === 4 && validPort(m[2]);
+}
+
+const validPort = (p: string | undefined) => p === undefined || (Number(p) >= 1 && Number(p) <= 65535);
+
 function isAddressOrCidr(s: string): boolean {
   const [ip, bits, ...rest] = s.split("/");
   const family = isIP(ip);
@@ -168,6 +201,10 @@ export const CONFIG_VARIABLES = {
       "Sign-ins a tenant may have started and not finished (AuthnRequests stored, 10 minutes each); beyond it GET /sso/{slug}/login and /oauth/authorize answer 503 until some finish or expire",
     default: "10000",
   },
+  ROSTER_DNS_SERVERS: {
+    description:
+      "DNS servers that domain verification asks for TXT records (comma-separated IP or IP:port, [IPv6]:port); unset: the system's resolvers",
+  },
   ROSTER_WORKERS: {
     description:
       "API processes `npm start` runs on one port (node cluster). More helps CPU-bound work on PostgreSQL; SQLite writes serialize anyway",
@@ -204,6 +241,11 @@ export const CONFIG_VARIABLES = {
   ROSTER_RATE_LIMIT_SSO_TENANT: {
     description: "Requests per tenant to /sso/{slug}/* and /oauth/authorize (all addresses together)",
     default: "12000/1m",
+  },
+  ROSTER_RATE_LIMIT_DISCOVER_IP: {
+    description:
+      "Requests per client address to GET /sso/discover and GET /sso/login (routing by e-mail); an application calling discover from its servers needs room for its login traffic",
+    default: "600/1m",
   },
   ROSTER_RATE_LIMIT_OAUTH_IP: {
     description:
@@ -318,6 +360,7 @@ const schema = z
     ROSTER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
     ROSTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ROSTER_SSO_MAX_PENDING_LOGINS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+    ROSTER_DNS_SERVERS: dnsServers.optional(),
     ROSTER_SQLITE_DRIVER: z.enum(["better-sqlite3", "sqlite3"]).default("better-sqlite3"),
     ROSTER_QUEUE_PREFIX: z
       .string()
@@ -330,6 +373,7 @@ const schema = z
     ROSTER_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
     ROSTER_RATE_LIMIT_SSO_IP: rate.prefault("1200/1m"),
     ROSTER_RATE_LIMIT_SSO_TENANT: rate.prefault("12000/1m"),
+    ROSTER_RATE_LIMIT_DISCOVER_IP: rate.prefault("600/1m"),
     ROSTER_RATE_LIMIT_OAUTH_IP: rate.prefault("3000/1m"),
     ROSTER_RATE_LIMIT_OAUTH_TENANT: rate.prefault("12000/1m"),
     ROSTER_RATE_LIMIT_SCIM_FAILURES: rate.prefault("30/1m"),
@@ -368,6 +412,7 @@ const schema = z
     workers: env.ROSTER_WORKERS ?? 1,
     retentionDays: env.ROSTER_RETENTION_DAYS,
     ssoMaxPendingLogins: env.ROSTER_SSO_MAX_PENDING_LOGINS,
+    dnsServers: env.ROSTER_DNS_SERVERS,
     queuePrefix: env.ROSTER_QUEUE_PREFIX,
     encryption: encryptionConfig(env),
     trustProxy: env.ROSTER_TRUST_PROXY,
@@ -375,6 +420,7 @@ const schema = z
       enabled: env.ROSTER_RATE_LIMIT === "on",
       ssoPerAddress: env.ROSTER_RATE_LIMIT_SSO_IP,
       ssoPerTenant: env.ROSTER_RATE_LIMIT_SSO_TENANT,
+      discoverPerAddress: env.ROSTER_RATE_LIMIT_DISCOVER_IP,
       oauthPerAddress: env.ROSTER_RATE_LIMIT_OAUTH_IP,
       oauthPerTenant: env.ROSTER_RATE_LIMIT_OAUTH_TENANT,
       scimFailuresPerAddress: env.ROSTER_RATE_LIMIT_SCIM_FAILURES,

@@ -13,7 +13,9 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { registerRoleJobs } from "./roles/jobs.js";
 import { registerSsoJobs } from "./sso/saml/jobs.js";
+import { registerPolicyJobs } from "./sso/policy.js";
 import { registerHousekeeping } from "./jobs/housekeeping.js";
+import { domainCheckSweep, registerDomainJobs } from "./domains/jobs.js";
 import { loadKeyring } from "./secrets/key-file.js";
 import { attachKeyring } from "./secrets/sealed.js";
 import { RedisHealth } from "./redis/health.js";
@@ -74,8 +76,10 @@ export function createDeps(config: Config, opts: DepsOptions = {}): Deps {
   registerRoleJobs(jobs);
   registerEventJobs(jobs, { allowPrivateNetwork: config.allowPrivateNetwork });
   registerSsoJobs(jobs);
+  registerPolicyJobs(jobs);
   registerAccessJobs(jobs);
-  registerHousekeeping(jobs, config.retentionDays);
+  registerDomainJobs(jobs, config);
+  registerHousekeeping(jobs, config.retentionDays, { domainChecksRescheduled: domainCheckSweep(jobs) });
   const runDeps = { db, logger, now, registry: jobs, metrics };
   let driver: JobDriver;
   if (role === "cli") {

@@ -13,6 +13,7 @@ const BENCHES: Record<string, string[]> = {
   oidc: ["1000", "100000"],
   revocation: ["1000", "100000"],
   console: ["100000"],
+  discover: ["10000", "50000"],
   start: ["5"],
 };
 const [only, ...args] = process.argv.slice(2);

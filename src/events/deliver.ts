@@ -5,7 +5,7 @@ import { describeNetworkError, OutboundError } from "../http/network-errors.js";
 import { ALLOW_PRIVATE_HINT, ipLiteralHost, isPrivateAddress, publicOnlyLookup } from "../http/network.js";
 import { enqueueJobs } from "../jobs/catalog.js";
 import type { JobContext } from "../jobs/types.js";
-import type { DeliverPayload } from "./outbox.js";
+import { type DeliverPayload, streamJob } from "./outbox.js";
 import { signatureHeader } from "./signature.js";
 import { envelope } from "./store.js";
 import * as store from "./webhooks-store.js";
@@ -157,21 +157,7 @@ async function attempt(
 
 /** Run this stream's job again at `at` (coalesced with a pending one). */
 async function scheduleStream(db: Knex, tenantId: string, p: DeliverPayload, at: Date, now: Date) {
-  await db.transaction((trx) =>
-    enqueueJobs(
-      trx,
-      [
-        {
-          name: "deliver-webhook",
-          tenantId,
-          payload: p,
-          dedupeKey: `deliver-webhook/${p.webhookId}/${p.stream}`,
-          runAt: at,
-        },
-      ],
-      now,
-    ),
-  );
+  await db.transaction((trx) => enqueueJobs(trx, [streamJob(tenantId, p, at)], now));
 }
 
 /**

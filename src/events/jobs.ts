@@ -14,4 +14,10 @@ export function registerEventJobs(jobs: JobRegistry, opts: DeliverOptions = {}):
     maxAttempts: 5,
     handler: deliverHandler(opts),
   });
+  jobs.define<DeliverPayload>({
+    name: "deliver-webhook-urgent",
+    queue: "urgent",
+    maxAttempts: 5,
+    handler: deliverHandler(opts),
+  });
 }

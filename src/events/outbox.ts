@@ -20,10 +20,31 @@ export interface DeliverPayload {
  * The ordering stream of an event: deliveries of one stream leave in event order, one at a
  * time; different streams go in parallel. Events about a user are ordered per user.
  */
-export function streamOf(e: { data: Record<string, unknown> }): string {
+export function streamOf(e: { type?: string; data: Record<string, unknown> }): string {
+  if (e.type && URGENT_EVENT_PREFIXES.some((p) => e.type!.startsWith(p))) return URGENT_STREAM;
   if (typeof e.data.userId === "string") return e.data.userId;
   if (typeof e.data.groupId === "string") return `group/${e.data.groupId}`;
   return "tenant";
+}
+
+/**
+ * Events delivered at high priority (issue 16: break-glass arming, expiry and disarming): their
+ * own stream, so they never wait behind a backlog of the tenant's other deliveries, sent by a
+ * job on the `urgent` queue, so they never wait behind other tenants' webhooks either.
+ */
+export const URGENT_EVENT_PREFIXES = ["sso.break_glass_"];
+/** The stream of urgent events. */
+export const URGENT_STREAM = "urgent";
+
+/** The job that sends one endpoint's stream: the urgent stream's runs on the urgent queue. */
+export function streamJob(tenantId: string, payload: DeliverPayload, runAt?: Date): CatalogJobSpec {
+  return {
+    name: payload.stream === URGENT_STREAM ? "deliver-webhook-urgent" : "deliver-webhook",
+    tenantId,
+    payload,
+    dedupeKey: `deliver-webhook/${payload.webhookId}/${payload.stream}`,
+    ...(runAt ? { runAt } : {}),
+  };
 }
 
 /** Whether an endpoint subscribed to an event type: exact, `*`, or a prefix such as `user.*`. */
@@ -56,12 +77,7 @@ export function planDeliveries(
  * until this commit: run before it, it would find this delivery not yet there and stop.
  */
 function streamJobs(tenantId: string, streams: DeliverPayload[]): CatalogJobSpec[] {
-  return streams.map((payload) => ({
-    name: "deliver-webhook" as const,
-    tenantId,
-    payload,
-    dedupeKey: `deliver-webhook/${payload.webhookId}/${payload.stream}`,
-  }));
+  return streams.map((payload) => streamJob(tenantId, payload));
 }
 
 /**

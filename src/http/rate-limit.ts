@@ -95,7 +95,8 @@ function oauthClientId(req: Request): string | undefined {
 }
 
 // Browser pages (a person reads the 429) vs. calls from applications.
-const BROWSER_SSO_PAGE = /^\/sso\/[^/]+\/(login|acs|oidc\/login|oidc\/callback)\/?$/;
+// /sso/{slug}/login|acs (default SAML connection), /sso/{slug}/{connectionId}/login|acs, OIDC's login and callback.
+const BROWSER_SSO_PAGE = /^\/sso\/[^/]+\/(?:[^/]+\/)?(login|acs|oidc\/login|oidc\/callback)\/?$/;
 
 /**
  * The limits on the unauthenticated sign-in endpoints, mounted by path in front of them:

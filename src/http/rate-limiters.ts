@@ -28,6 +28,8 @@ export interface RateLimits {
   /** Browser sign-in: /sso/* and /oauth/authorize. */
   ssoPerAddress: Limiter;
   ssoPerTenant: Limiter;
+  /** Routing by e-mail: GET /sso/discover and GET /sso/login (anonymous; per address). */
+  discoverPerAddress: Limiter;
   /** Client-authenticated OAuth endpoints: /oauth/token, /oauth/introspect. */
   oauthPerAddress: Limiter;
   oauthPerTenant: Limiter;
@@ -135,6 +137,7 @@ export function createRateLimits(config: Config, opts: RateLimitOptions): RateLi
     enabled: c.enabled,
     ssoPerAddress: create("sso-address", c.ssoPerAddress),
     ssoPerTenant: create("sso-tenant", c.ssoPerTenant),
+    discoverPerAddress: create("sso-discover", c.discoverPerAddress),
     oauthPerAddress: create("oauth-address", c.oauthPerAddress),
     oauthPerTenant: create("oauth-tenant", c.oauthPerTenant),
     scimFailures: create("scim-auth-failures", c.scimFailuresPerAddress),

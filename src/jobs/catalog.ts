@@ -21,6 +21,8 @@ export const JOB_CATALOG = {
   "schedule-purges": { queue: "default", maxAttempts: 5 },
   /** Send one endpoint's pending deliveries of one stream (user), in order. */
   "deliver-webhook": { queue: "webhooks", maxAttempts: 5 },
+  /** The same for the urgent stream (break-glass events): never waits behind other deliveries. */
+  "deliver-webhook-urgent": { queue: "urgent", maxAttempts: 5 },
 } as const satisfies Record<string, { queue: QueueName; maxAttempts: number }>;
 
 /** A job name from the catalog. */

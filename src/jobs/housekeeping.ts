@@ -42,15 +42,24 @@ export function scheduleHousekeeping(jobs: JobRegistry, db: Db, now: Date, runAt
   );
 }
 
-/** Register the daily housekeeping job. */
-export function registerHousekeeping(jobs: JobRegistry, retentionDays: number): void {
+/** A further step of the daily run, named for the log (e.g. re-scheduling lost domain checks). */
+export type HousekeepingStep = (ctx: { db: Db; now: () => Date }) => Promise<number>;
+
+/** Register the daily housekeeping job, with the capabilities' own steps. */
+export function registerHousekeeping(
+  jobs: JobRegistry,
+  retentionDays: number,
+  steps: Record<string, HousekeepingStep> = {},
+): void {
   jobs.define({
     name: HOUSEKEEPING_JOB,
     queue: "default",
     maxAttempts: 5,
     handler: async (_payload, ctx) => {
       const deleted = await runHousekeeping(ctx.db, ctx.now(), retentionDays);
-      ctx.logger.info({ deleted, retentionDays }, "housekeeping done");
+      const done: Record<string, number> = {};
+      for (const [name, step] of Object.entries(steps)) done[name] = await step(ctx);
+      ctx.logger.info({ deleted, ...done, retentionDays }, "housekeeping done");
       await scheduleHousekeeping(jobs, ctx.db, ctx.now(), new Date(ctx.now().getTime() + DAY_MS));
     },
   });

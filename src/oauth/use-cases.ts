@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { findPolicy } from "../sso/policy-store.js";
 import { SignJWT } from "jose";
 import { z } from "zod";
 import { findSession } from "../access/sessions-store.js";
@@ -257,6 +258,7 @@ export async function exchangeCode(deps: SsoDeps, client: OAuthClient, form: Rec
     nonce: code.nonce ?? undefined,
     sid: session.id,
     auth_time: Math.floor(new Date(session.createdAt).getTime() / 1000),
+    ...(await enforcementClaims(deps, tenant.id)),
   })
     .setProtectedHeader({ alg: ID_TOKEN_ALG, kid: key.kid, typ: "JWT" })
     .setIssuer(deps.config.publicUrl)
@@ -309,7 +311,19 @@ export async function userinfo(deps: SsoDeps, token: string | undefined) {
     tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
     roles: await rolesOfUser(deps.db, tenant.id, live.user.id),
     groups: await groupNamesOfUser(deps.db, tenant.id, live.user.id),
+    ...(await enforcementClaims(deps, tenant.id)),
   };
+}
+
+/**
+ * What the application needs to enforce SSO (issue 16): `sso_required`, the tenant's "Require
+ * SSO" policy (a user who came through the hand-off is in its directory, which the policy
+ * covers), and `amr` (RFC 8176 §2), how the user signed in: always at the tenant's IdP through
+ * Roster, `fed` (federated), the value Microsoft Entra ID uses for a federated sign-in.
+ */
+async function enforcementClaims(deps: SsoDeps, tenantId: string) {
+  const policy = await findPolicy(deps.db, tenantId);
+  return { sso_required: policy.requireSso, amr: ["fed"] };
 }
 
 /** POST /oauth/introspect (RFC 7662): active:false for unknown, revoked, expired or another tenant's tokens. */

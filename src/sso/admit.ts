@@ -5,7 +5,13 @@ import { issueCode } from "../oauth/codes.js";
 import type { Tenant } from "../tenants/store.js";
 import type { SsoDeps } from "./deps.js";
 import { SsoFailure } from "./failure.js";
-import { type Claims, createJitUser, findDirectoryUser, type GateSettings } from "./gate.js";
+import {
+  type Claims,
+  createJitUser,
+  findDirectoryUser,
+  type GateSettings,
+  jitDomainProblem,
+} from "./gate.js";
 import type { OAuthParams } from "./request-store.js";
 
 /** What admitting a verified person needs (SAML ACS and OpenID Connect callback alike). */
@@ -29,7 +35,7 @@ function fail(code: string, message: string, details: Record<string, unknown>): 
  * The directory gate, the session (and OAuth code) and the `sso.login_succeeded` event, in the
  * caller's transaction: the person must be in the tenant's directory and active (or be created
  * just in time when the connection allows it). Refusals are SsoFailures (USER_NOT_FOUND,
- * USER_INACTIVE, AMBIGUOUS_USER).
+ * USER_INACTIVE, AMBIGUOUS_USER, EMAIL_OUTSIDE_DOMAINS).
  */
 export async function admitUser(
   trx: Knex.Transaction,
@@ -55,6 +61,16 @@ export async function admitUser(
     fail("USER_NOT_FOUND", "User not found: ask your administrator to provision you", {
       nameId: claims.nameId,
     });
+  if (found.kind === "unknown") {
+    // Issue 16: once the tenant has verified domains, JIT creates only people of those domains.
+    const outside = await jitDomainProblem(trx, tenant.id, claims);
+    if (outside)
+      fail(
+        "EMAIL_OUTSIDE_DOMAINS",
+        "Your e-mail address is outside your organisation's verified domains: ask your administrator to invite you",
+        outside,
+      );
+  }
   const user =
     found.kind === "found"
       ? found.user

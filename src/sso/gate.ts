@@ -3,6 +3,8 @@ import type { Db } from "../db/knex.js";
 import type { ChangeSet } from "../directory/changes.js";
 import { columnsFromDoc } from "../directory/users.js";
 import { insertUser, type UserRow } from "../directory/users-store.js";
+import { normaliseDomain } from "../domains/names.js";
+import { listVerifiedDomains } from "../domains/store.js";
 import * as gateStore from "./gate-store.js";
 import { assignSsoRoles } from "./roles.js";
 
@@ -76,6 +78,27 @@ export async function findDirectoryUser(
     }
   }
   return { kind: "unknown" };
+}
+
+/** The domain of an e-mail claim, normalised like a claimed domain (IDNA, lower case). */
+function emailDomain(email: string | null): string | undefined {
+  const at = email?.lastIndexOf("@") ?? -1;
+  return email && at > 0 ? normaliseDomain(email.slice(at + 1)) : undefined;
+}
+
+/**
+ * Whether just-in-time creation may create this person (issue 16): once the tenant has a
+ * verified domain, only for an e-mail in one of them. An IdP (or a misconfigured one) asserting
+ * someone@other-company.com must not mint users outside what the tenant proved it owns; people
+ * from other domains come in through the directory (SCIM) or an invitation, which the gate finds
+ * before this point. A tenant without verified domains keeps its JIT as configured.
+ */
+export async function jitDomainProblem(db: Db, tenantId: string, claims: Claims) {
+  const verified = await listVerifiedDomains(db, tenantId);
+  if (verified.length === 0) return undefined;
+  const domain = emailDomain(claims.email);
+  if (domain && verified.includes(domain)) return undefined;
+  return { email: claims.email, verifiedDomains: verified };
 }
 
 /**

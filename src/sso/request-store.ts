@@ -18,6 +18,8 @@ export interface OAuthParams {
 export interface SamlRequestRow {
   id: string;
   tenantId: string;
+  /** The connection whose login started it (its ACS alone answers it). */
+  connectionId: string | null;
   browserHash: string;
   purpose: RequestPurpose;
   issueInstant: string;
@@ -33,6 +35,7 @@ export interface SamlRequestRow {
 export const REQUEST_COLUMNS = [
   "id",
   "tenant_id",
+  "connection_id",
   "browser_hash",
   "purpose",
   "issue_instant",
@@ -49,6 +52,7 @@ export function rowToRequest(r: any): SamlRequestRow {
   return {
     id: r.id,
     tenantId: r.tenant_id,
+    connectionId: r.connection_id ?? null,
     browserHash: r.browser_hash,
     purpose: r.purpose,
     issueInstant: r.issue_instant,
@@ -66,6 +70,7 @@ export async function insertRequest(db: Db, r: SamlRequestRow): Promise<void> {
   await db("saml_requests").insert({
     id: r.id,
     tenant_id: r.tenantId,
+    connection_id: r.connectionId,
     browser_hash: r.browserHash,
     purpose: r.purpose,
     issue_instant: r.issueInstant,

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { revokeUserSessions } from "../../src/access/sessions.js";
+import { savePolicy } from "../../src/sso/policy-store.js";
 import {
   admin,
   allBackends,
@@ -109,6 +110,26 @@ for (const backend of allBackends()) {
       assert.equal(info.body.tenant.slug, "acme");
       assert.deepEqual(info.body.groups, ["Staff"]);
       assert.deepEqual(info.body.roles, []);
+      // Issue 16: what the application enforces SSO with.
+      assert.equal(payload.sso_required, false);
+      assert.deepEqual(payload.amr, ["fed"]);
+      assert.equal(info.body.sso_required, false);
+      assert.deepEqual(info.body.amr, ["fed"]);
+      await savePolicy(
+        ctx.deps.db,
+        { tenantId: t.tenantId, requireSso: true, breakGlass: ["it@acme.test"], updatedAt: null },
+        ctx.clock.now().toISOString(),
+      );
+      const required = await ctx.http
+        .get("/oauth/userinfo")
+        .set("Authorization", `Bearer ${res.body.access_token}`)
+        .expect(200);
+      assert.equal(required.body.sso_required, true);
+      await savePolicy(
+        ctx.deps.db,
+        { tenantId: t.tenantId, requireSso: false, breakGlass: [], updatedAt: null },
+        ctx.clock.now().toISOString(),
+      );
       const intro = await ctx.http
         .post("/oauth/introspect")
         .set("Authorization", basic())

@@ -32,7 +32,7 @@ export async function setupSso(
     ...settings,
   });
   if (put.status !== 200) throw new Error(`PUT saml: ${put.status} ${JSON.stringify(put.body)}`);
-  await markTested(ctx.deps.db, tenantId, put.body.configVersion, ctx.clock.now().toISOString());
+  await markTested(ctx.deps.db, tenantId, put.body.id, put.body.configVersion, ctx.clock.now().toISOString());
   await a.post(`/admin/v1/tenants/${slug}/saml/enable`).expect(200);
   const acsUrl = `https://roster.test/sso/${slug}/acs`;
   const entityId = `https://roster.test/sso/${slug}`;

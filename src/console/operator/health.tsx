@@ -3,7 +3,7 @@ import { pingDb } from "../../db/knex.js";
 import type { Deps } from "../../deps.js";
 import { countJobs } from "../../jobs/store.js";
 import { describeCertificate } from "../../sso/saml/certificates.js";
-import { findConnection, listConnectionTenants } from "../../sso/saml/connection-store.js";
+import { findConnectionById, listConnectionIds } from "../../sso/saml/connection-store.js";
 import { findTenantById } from "../../tenants/store.js";
 import { StatusBadge } from "../components/badge.js";
 import { DataTable } from "../components/table.js";
@@ -26,10 +26,11 @@ export async function healthPage(deps: Deps, res: Response): Promise<void> {
         ? "ok"
         : "down";
   const certs: Array<{ tenant: string; state: string; subject: string; notAfter: string; days: number }> = [];
-  for (const tenantId of (await listConnectionTenants(deps.db)).slice(0, MAX_CERTS)) {
+  // Every SAML connection of every tenant (a tenant may have several: issue 16).
+  for (const { tenantId, id } of (await listConnectionIds(deps.db)).slice(0, MAX_CERTS)) {
     const [tenant, conn] = await Promise.all([
       findTenantById(deps.db, tenantId),
-      findConnection(deps.db, tenantId),
+      findConnectionById(deps.db, tenantId, id),
     ]);
     if (!tenant || !conn) continue;
     for (const pem of conn.certificates) {

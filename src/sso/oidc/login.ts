@@ -134,6 +134,8 @@ export async function startOidcLogin(deps: SsoDeps, slug: string, start: OidcLog
     purpose,
     issueInstant: now.toISOString(),
     returnTo,
+    // The OIDC connection is the tenant's one (saml_requests.connection_id names SAML connections).
+    connectionId: null,
     testId: start.testId ?? null,
     oauth: start.oauth ?? null,
     createdAt: now.toISOString(),

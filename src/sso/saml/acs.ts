@@ -122,7 +122,7 @@ async function verify(
 ): Promise<VerifiedLogin> {
   const { tenant, conn } = loaded;
   const now = deps.now();
-  const urls = spUrls(deps.config.publicUrl, tenant.slug);
+  const urls = spUrls(deps.config.publicUrl, tenant.slug, conn);
   if (parsed.failure) throw parsed.failure;
   const inspected = await inspectResponse(parsed.doc, conn.sp.encryptionKey);
   const { facts } = inspected;
@@ -212,13 +212,14 @@ export async function handleAcs(
   slug: string,
   form: AcsForm,
   nonce: string | undefined,
+  connectionId: string | null = null,
 ): Promise<AcsOutcome> {
   // Parsed first so that the request its InResponseTo names loads with the tenant (one query).
   const parsed = parseForm(form);
   const inResponseTo = parsed.doc?.documentElement.getAttribute("InResponseTo") || null;
   let loaded: Awaited<ReturnType<typeof loadTenantConnection>>;
   try {
-    loaded = await loadTenantConnection(deps, slug, inResponseTo);
+    loaded = await loadTenantConnection(deps, slug, inResponseTo, connectionId);
   } catch (err) {
     if (!(err instanceof SsoFailure)) throw err;
     countRefusal(deps, err);

@@ -2,6 +2,7 @@ import { Router } from "express";
 import type { Deps } from "../../deps.js";
 import * as oauth from "../../oauth/use-cases.js";
 import * as connections from "./connections.js";
+import * as named from "./named-connections.js";
 import { inviteUser } from "./invitations.js";
 import { PRESETS } from "./presets.js";
 import { getTrace, getTraces } from "../refusals.js";
@@ -36,6 +37,34 @@ export function samlAdminRoutes(deps: Deps): Router {
   });
   r.post("/tenants/:slug/saml/sp-keys/rotate", async (req, res) => {
     res.json(await connections.rotateSpKeys(deps, req.params.slug));
+  });
+  // Several connections per tenant (the list is the registry's, src/sso/routes.ts).
+  r.post("/tenants/:slug/connections", async (req, res) => {
+    res.status(201).json(await named.createConnection(deps, req.params.slug, req.body));
+  });
+  r.get("/tenants/:slug/connections/:id", async (req, res) => {
+    res.json(await named.getNamedConnection(deps, req.params.slug, req.params.id));
+  });
+  r.patch("/tenants/:slug/connections/:id", async (req, res) => {
+    res.json(await named.patchConnection(deps, req.params.slug, req.params.id, req.body));
+  });
+  r.delete("/tenants/:slug/connections/:id", async (req, res) => {
+    await named.deleteNamedConnection(deps, req.params.slug, req.params.id);
+    res.status(204).end();
+  });
+  r.post("/tenants/:slug/connections/:id/test", async (req, res) => {
+    res.status(201).json(await connections.startTest(deps, req.params.slug, req.params.id));
+  });
+  r.get("/tenants/:slug/connections/:id/test/:testId", async (req, res) => {
+    res.json(await connections.getTest(deps, req.params.slug, req.params.testId));
+  });
+  r.post("/tenants/:slug/connections/:id/enable", async (req, res) => {
+    await connections.enableConnection(deps, req.params.slug, req.params.id);
+    res.json(await named.getNamedConnection(deps, req.params.slug, req.params.id));
+  });
+  r.post("/tenants/:slug/connections/:id/disable", async (req, res) => {
+    await connections.disableConnection(deps, req.params.slug, req.params.id);
+    res.json(await named.getNamedConnection(deps, req.params.slug, req.params.id));
   });
   r.get("/tenants/:slug/sso-traces", async (req, res) => {
     res.json(await getTraces(deps, req.params.slug, req.query));

@@ -1,5 +1,5 @@
 import type { Db } from "../../db/knex.js";
-import { parseJson, toIso } from "../../db/rows.js";
+import { parseJson, toBool, toIso } from "../../db/rows.js";
 import { openValue, sealValue } from "../../secrets/sealed.js";
 import { rowToTenant, type Tenant } from "../../tenants/store.js";
 import type { AttributeMapping } from "./presets.js";
@@ -33,6 +33,10 @@ export interface SpKeys {
 export interface SamlConnection {
   id: string;
   tenantId: string;
+  /** A name admins recognise ("Okta", "Contractors' Entra"). */
+  name: string;
+  /** The connection PUT …/saml manages and /sso/{slug}/… serves; others live under /sso/{slug}/{id}/…. */
+  isDefault: boolean;
   state: ConnectionState;
   preset: string;
   idpEntityId: string;
@@ -55,6 +59,8 @@ function rowToConnection(db: Db, r: any): SamlConnection {
   return {
     id: r.id,
     tenantId: r.tenant_id,
+    name: r.name ?? "SAML",
+    isDefault: toBool(r.is_default),
     state: r.state,
     preset: r.preset,
     idpEntityId: r.idp_entity_id,
@@ -82,6 +88,7 @@ function rowToConnection(db: Db, r: any): SamlConnection {
 function connectionColumns(db: Db, c: SamlConnection) {
   const row = [c.tenantId, c.id];
   return {
+    name: c.name,
     state: c.state,
     preset: c.preset,
     idp_entity_id: c.idpEntityId,
@@ -119,10 +126,23 @@ export async function findTenantConnectionBySlug(
   db: Db,
   slug: string,
   requestId: string | null = null,
+  connectionId: string | null = null,
 ): Promise<TenantConnection | undefined> {
-  const q = db("tenants as t").leftJoin("saml_connections as c", "c.tenant_id", "t.id").where("t.slug", slug);
+  const q = db("tenants as t")
+    .leftJoin("saml_connections as c", (j) => {
+      j.on("c.tenant_id", "t.id");
+      if (connectionId === null) j.andOnVal("c.is_default", true);
+      else j.andOnVal("c.id", connectionId);
+    })
+    .where("t.slug", slug);
+  // A request started on another of the tenant's connections is not one this ACS answers.
   if (requestId !== null)
-    q.leftJoin("saml_requests as r", (j) => j.on("r.tenant_id", "t.id").andOnVal("r.id", requestId));
+    q.leftJoin("saml_requests as r", (j) =>
+      j
+        .on("r.tenant_id", "t.id")
+        .andOnVal("r.id", requestId)
+        .andOn((k) => k.on("r.connection_id", "c.id").orOnNull("r.connection_id")),
+    );
   const row = await q.first([
     "c.*",
     ...TENANT_COLUMNS.map((c) => `t.${c} as t_${c}`),
@@ -138,10 +158,39 @@ export async function findTenantConnectionBySlug(
   };
 }
 
-/** The tenant's connection, or undefined. */
+/** The tenant's default connection (PUT …/saml), or undefined. */
 export async function findConnection(db: Db, tenantId: string): Promise<SamlConnection | undefined> {
-  const row = await db("saml_connections").where({ tenant_id: tenantId }).first();
+  const row = await db("saml_connections").where({ tenant_id: tenantId, is_default: true }).first();
   return row ? rowToConnection(db, row) : undefined;
+}
+
+/** One of the tenant's connections by id, or undefined. */
+export async function findConnectionById(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<SamlConnection | undefined> {
+  const row = await db("saml_connections").where({ tenant_id: tenantId, id }).first();
+  return row ? rowToConnection(db, row) : undefined;
+}
+
+/** The tenant's connections, the default first, then by creation. */
+export async function listConnections(db: Db, tenantId: string): Promise<SamlConnection[]> {
+  const rows = await db("saml_connections")
+    .where({ tenant_id: tenantId })
+    .orderBy([{ column: "is_default", order: "desc" }, "created_at", "id"]);
+  return rows.map((r: any) => rowToConnection(db, r));
+}
+
+/** How many connections the tenant has. */
+export async function countConnections(db: Db, tenantId: string): Promise<number> {
+  const row = await db("saml_connections").where({ tenant_id: tenantId }).count({ n: "*" }).first();
+  return Number(row?.n ?? 0);
+}
+
+/** Delete one of the tenant's connections by id; returns rows deleted. */
+export async function deleteConnectionById(db: Db, tenantId: string, id: string): Promise<number> {
+  return db("saml_connections").where({ tenant_id: tenantId, id }).delete();
 }
 
 /** Insert a connection row. */
@@ -149,6 +198,7 @@ export async function insertConnection(db: Db, c: SamlConnection): Promise<void>
   await db("saml_connections").insert({
     id: c.id,
     tenant_id: c.tenantId,
+    is_default: c.isDefault,
     created_at: c.createdAt,
     ...connectionColumns(db, c),
   });
@@ -159,20 +209,25 @@ export async function updateConnection(db: Db, c: SamlConnection): Promise<void>
   await db("saml_connections").where({ tenant_id: c.tenantId, id: c.id }).update(connectionColumns(db, c));
 }
 
-/** Delete the tenant's connection; returns rows deleted. */
+/** Delete the tenant's default connection; returns rows deleted. */
 export async function deleteConnection(db: Db, tenantId: string): Promise<number> {
-  return db("saml_connections").where({ tenant_id: tenantId }).delete();
+  return db("saml_connections").where({ tenant_id: tenantId, is_default: true }).delete();
 }
 
-/** Tenant ids that have a connection (for the daily certificate job). */
-export async function listConnectionTenants(db: Db): Promise<string[]> {
-  return (await db("saml_connections").select("tenant_id")).map((r: any) => r.tenant_id);
+/** Every connection's tenant and id (for the daily certificate job). */
+export async function listConnectionIds(db: Db): Promise<Array<{ tenantId: string; id: string }>> {
+  return (await db("saml_connections").select("tenant_id", "id")).map((r: any) => ({
+    tenantId: r.tenant_id,
+    id: r.id,
+  }));
 }
 
 /** A configuration test as stored. */
 export interface SamlTest {
   id: string;
   tenantId: string;
+  /** The connection tested (null: a test started before connections had ids here, the default). */
+  connectionId: string | null;
   configVersion: number;
   status: "pending" | "succeeded" | "failed";
   report: Record<string, unknown> | null;
@@ -184,6 +239,7 @@ function rowToTest(r: any): SamlTest {
   return {
     id: r.id,
     tenantId: r.tenant_id,
+    connectionId: r.connection_id ?? null,
     configVersion: Number(r.config_version),
     status: r.status,
     report: parseJson(r.report, null),
@@ -197,6 +253,7 @@ export async function insertTest(db: Db, t: SamlTest): Promise<void> {
   await db("saml_tests").insert({
     id: t.id,
     tenant_id: t.tenantId,
+    connection_id: t.connectionId,
     config_version: t.configVersion,
     status: t.status,
     report: null,
@@ -225,9 +282,15 @@ export async function completeTest(
 }
 
 /** A successful test marks the connection tested, if no change happened since the test started. */
-export async function markTested(db: Db, tenantId: string, configVersion: number, at: string): Promise<void> {
+export async function markTested(
+  db: Db,
+  tenantId: string,
+  connectionId: string,
+  configVersion: number,
+  at: string,
+): Promise<void> {
   await db("saml_connections")
-    .where({ tenant_id: tenantId, config_version: configVersion })
+    .where({ tenant_id: tenantId, id: connectionId, config_version: configVersion })
     .update({
       tested_version: configVersion,
       tested_at: at,

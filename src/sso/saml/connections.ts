@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
 import { z } from "zod";
 import { characters } from "../../directory/limits.js";
 import { AppError, conflict, notFound } from "../../http/errors.js";
@@ -59,7 +60,8 @@ export const putConnectionInput = z
   })
   .strict();
 
-type PutInput = z.output<typeof putConnectionInput>;
+/** A parsed PUT …/saml body (also the SAML part of a named connection's body). */
+export type PutInput = z.output<typeof putConnectionInput>;
 
 const CERT_JOB = "sso-certificate-expiry";
 
@@ -154,6 +156,31 @@ export async function putConnection(deps: SsoDeps, slug: string, body: unknown) 
   const input = parseInput(putConnectionInput, body);
   const tenant = await requireTenant(deps, slug);
   const current = await store.findConnection(deps.db, tenant.id);
+  return viewConnection(
+    deps,
+    tenant,
+    await saveConnection(deps, tenant, current, input, { isDefault: true }),
+  );
+}
+
+/** What a named connection adds when it is created or renamed. */
+export interface ConnectionIdentity {
+  isDefault: boolean;
+  name?: string;
+}
+
+/**
+ * Create (`current` undefined) or change a connection from a PUT-shaped input; a real change
+ * bumps the version and needs a new test. Returns the connection as stored.
+ */
+export async function saveConnection(
+  deps: SsoDeps,
+  tenant: Tenant,
+  current: SamlConnection | undefined,
+  input: PutInput,
+  identity: ConnectionIdentity,
+  inTransaction?: (trx: Knex.Transaction, next: SamlConnection) => Promise<void>,
+): Promise<SamlConnection> {
   const idp = await idpSide(deps, input);
   if (!idp && !current)
     throw fieldError(
@@ -168,6 +195,8 @@ export async function putConnection(deps: SsoDeps, slug: string, body: unknown) 
     : {
         id: randomUUID(),
         tenantId: tenant.id,
+        name: identity.name ?? "SAML",
+        isDefault: identity.isDefault,
         state: "draft",
         preset,
         idpEntityId: "",
@@ -196,24 +225,33 @@ export async function putConnection(deps: SsoDeps, slug: string, body: unknown) 
   next.preset = preset;
   next.settings = current ? mergeSettings(input, preset, current.settings) : next.settings;
   if (current) {
+    const renamed = identity.name !== undefined && identity.name !== current.name;
     const changed =
       JSON.stringify({ ...next, updatedAt: "" }) !== JSON.stringify({ ...current, updatedAt: "" });
-    if (!changed) return viewConnection(deps, tenant, current);
-    next.configVersion = current.configVersion + 1;
+    if (!changed && !renamed) {
+      if (inTransaction) await deps.db.transaction((trx) => inTransaction(trx, current));
+      return current;
+    }
+    // A new name is not a new configuration: no new test needed.
+    if (renamed) next.name = identity.name!;
+    if (changed) {
+      next.configVersion = current.configVersion + 1;
+      if (next.state === "tested") next.state = "draft";
+    }
     next.updatedAt = at;
-    if (next.state === "tested") next.state = "draft";
   }
   await deps.db.transaction(async (trx) => {
     if (current) await store.updateConnection(trx, next);
     else await store.insertConnection(trx, next);
     await deps.jobs.enqueue(trx, [{ name: CERT_JOB, tenantId: null, payload: {}, dedupeKey: CERT_JOB }], now);
+    if (inTransaction) await inTransaction(trx, next);
   });
-  return viewConnection(deps, tenant, next);
+  return next;
 }
 
 /** The connection as the admin API shows it: state, IdP side with certificate expiry, SP side, settings. */
 export function viewConnection(deps: Pick<SsoDeps, "now" | "config">, tenant: Tenant, c: SamlConnection) {
-  const urls = spUrls(deps.config.publicUrl, tenant.slug);
+  const urls = spUrls(deps.config.publicUrl, tenant.slug, c);
   const now = deps.now();
   return {
     id: c.id,
@@ -242,13 +280,30 @@ export function viewConnection(deps: Pick<SsoDeps, "now" | "config">, tenant: Te
   };
 }
 
-/** The tenant and its connection, or 404 SAML_NOT_CONFIGURED. */
-export async function requireConnection(deps: Pick<SsoDeps, "db">, slug: string) {
+/**
+ * The tenant and its default connection (404 SAML_NOT_CONFIGURED), or with `connectionId` that
+ * connection of the tenant (404 CONNECTION_NOT_FOUND, another tenant's included).
+ */
+export async function requireConnection(deps: Pick<SsoDeps, "db">, slug: string, connectionId?: string) {
   const tenant = await requireTenant(deps, slug);
+  if (connectionId !== undefined) {
+    const conn = UUID.test(connectionId)
+      ? await store.findConnectionById(deps.db, tenant.id, connectionId)
+      : undefined;
+    if (!conn)
+      throw new AppError(
+        404,
+        "CONNECTION_NOT_FOUND",
+        `Tenant '${slug}' has no connection '${connectionId.slice(0, 100)}'`,
+      );
+    return { tenant, conn };
+  }
   const conn = await store.findConnection(deps.db, tenant.id);
   if (!conn) throw new AppError(404, "SAML_NOT_CONFIGURED", `Tenant '${slug}' has no SAML connection`);
   return { tenant, conn };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** GET …/saml. */
 export async function getConnection(deps: SsoDeps, slug: string) {
@@ -263,8 +318,8 @@ export async function deleteConnection(deps: SsoDeps, slug: string): Promise<voi
 }
 
 /** POST …/saml/enable: 409 unless a test succeeded since the last change. */
-export async function enableConnection(deps: SsoDeps, slug: string) {
-  const { tenant, conn } = await requireConnection(deps, slug);
+export async function enableConnection(deps: SsoDeps, slug: string, connectionId?: string) {
+  const { tenant, conn } = await requireConnection(deps, slug, connectionId);
   if (conn.testedVersion !== conn.configVersion)
     throw conflict(
       "SAML_NOT_TESTED",
@@ -277,8 +332,8 @@ export async function enableConnection(deps: SsoDeps, slug: string) {
 }
 
 /** POST …/saml/disable. */
-export async function disableConnection(deps: SsoDeps, slug: string) {
-  const { tenant, conn } = await requireConnection(deps, slug);
+export async function disableConnection(deps: SsoDeps, slug: string, connectionId?: string) {
+  const { tenant, conn } = await requireConnection(deps, slug, connectionId);
   const at = deps.now().toISOString();
   const next: SamlConnection = { ...conn, state: "disabled", enabledAt: null, updatedAt: at };
   await store.updateConnection(deps.db, next);
@@ -286,8 +341,8 @@ export async function disableConnection(deps: SsoDeps, slug: string) {
 }
 
 /** POST …/saml/sp-keys/rotate: new SP signing and encryption keys (the IdP needs the new metadata). */
-export async function rotateSpKeys(deps: SsoDeps, slug: string) {
-  const { tenant, conn } = await requireConnection(deps, slug);
+export async function rotateSpKeys(deps: SsoDeps, slug: string, connectionId?: string) {
+  const { tenant, conn } = await requireConnection(deps, slug, connectionId);
   const at = deps.now().toISOString();
   const next: SamlConnection = {
     ...conn,
@@ -301,11 +356,12 @@ export async function rotateSpKeys(deps: SsoDeps, slug: string) {
 }
 
 /** POST …/saml/test: a pending test and the login URL that runs it. */
-export async function startTest(deps: SsoDeps, slug: string) {
-  const { tenant, conn } = await requireConnection(deps, slug);
+export async function startTest(deps: SsoDeps, slug: string, connectionId?: string) {
+  const { tenant, conn } = await requireConnection(deps, slug, connectionId);
   const test: store.SamlTest = {
     id: randomUUID(),
     tenantId: tenant.id,
+    connectionId: conn.id,
     configVersion: conn.configVersion,
     status: "pending",
     report: null,
@@ -313,7 +369,7 @@ export async function startTest(deps: SsoDeps, slug: string) {
     completedAt: null,
   };
   await store.insertTest(deps.db, test);
-  const loginUrl = `${spUrls(deps.config.publicUrl, tenant.slug).loginUrl}?test=${test.id}`;
+  const loginUrl = `${spUrls(deps.config.publicUrl, tenant.slug, conn).loginUrl}?test=${test.id}`;
   return { id: test.id, loginUrl, status: test.status };
 }
 

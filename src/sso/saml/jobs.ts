@@ -2,7 +2,7 @@ import { ChangeSet, commitChanges } from "../../directory/changes.js";
 import type { JobRegistry } from "../../jobs/registry.js";
 import type { JobContext } from "../../jobs/types.js";
 import { describeCertificate } from "./certificates.js";
-import { findConnection, listConnectionTenants, updateConnection } from "./connection-store.js";
+import { findConnectionById, listConnectionIds, updateConnection } from "./connection-store.js";
 import { purgeExpired } from "../request-store.js";
 
 /** The daily certificate-expiry job. */
@@ -19,9 +19,9 @@ const DAY_MS = 86_400_000;
 export async function checkCertificateExpiry(ctx: Pick<JobContext, "db" | "now">): Promise<number> {
   const now = ctx.now();
   let emitted = 0;
-  for (const tenantId of await listConnectionTenants(ctx.db)) {
+  for (const { tenantId, id } of await listConnectionIds(ctx.db)) {
     await ctx.db.transaction(async (trx) => {
-      const conn = await findConnection(trx, tenantId);
+      const conn = await findConnectionById(trx, tenantId, id);
       if (!conn) return;
       const changes = new ChangeSet();
       const alerts = { ...conn.expiryAlerts };

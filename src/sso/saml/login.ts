@@ -16,6 +16,7 @@ import { absoluteReturnUrl, isAllowedReturnUrl } from "../return-url.js";
 import { REQUEST_TTL_MS, samlFor, spUrls } from "./sp.js";
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The tenant and connection for a public SSO endpoint, or a failure page; with `requestId`, the
@@ -25,10 +26,15 @@ export async function loadTenantConnection(
   deps: Pick<SsoDeps, "db">,
   slug: string,
   requestId: string | null = null,
+  connectionId: string | null = null,
 ): Promise<{ tenant: Tenant; conn: SamlConnection; request: SamlRequestRow | undefined }> {
-  // Slugs are lowercase letters, digits and dashes: anything else (a NUL byte, which PostgreSQL
-  // refuses in a query) names no workspace, without a query.
-  const found = SLUG.test(slug) ? await findTenantConnectionBySlug(deps.db, slug, requestId) : undefined;
+  // Slugs are lowercase letters, digits and dashes, connection ids UUIDs: anything else (a NUL
+  // byte, which PostgreSQL refuses in a query) names no workspace, without a query.
+  const named = connectionId === null || UUID.test(connectionId);
+  const found =
+    SLUG.test(slug) && named
+      ? await findTenantConnectionBySlug(deps.db, slug, requestId, connectionId)
+      : undefined;
   if (!found) throw new SsoFailure("UNKNOWN_TENANT", "This workspace does not exist.", {}, 404);
   const { tenant, conn, request } = found;
   if (!conn)
@@ -45,6 +51,8 @@ export interface LoginStart {
   oauth?: OAuthParams;
   /** The browser's binding nonce (cookie value); the request row stores only its hash. */
   browserNonce: string;
+  /** A named connection (/sso/{slug}/{id}/login); the default when absent. */
+  connectionId?: string;
 }
 
 /**
@@ -53,11 +61,13 @@ export interface LoginStart {
  * that the response answers a request *this* browser started. Returns the IdP redirect URL.
  */
 export async function startLogin(deps: SsoDeps, slug: string, start: LoginStart): Promise<string> {
-  const { tenant, conn } = await loadTenantConnection(deps, slug);
+  const { tenant, conn } = await loadTenantConnection(deps, slug, null, start.connectionId ?? null);
   const purpose: RequestPurpose = start.testId ? "test" : start.oauth ? "oauth" : "login";
   if (purpose === "test") {
     const test = await findTest(deps.db, tenant.id, start.testId!);
-    if (test?.status !== "pending")
+    // A test link runs on the connection it was made for.
+    const ofThis = test && (test.connectionId === null ? conn.isDefault : test.connectionId === conn.id);
+    if (test?.status !== "pending" || !ofThis)
       throw new SsoFailure(
         "UNKNOWN_TEST",
         "This test link is unknown or was already used: start a new test.",
@@ -87,6 +97,7 @@ export async function startLogin(deps: SsoDeps, slug: string, start: LoginStart)
       const row: SamlRequestRow = {
         id,
         tenantId: tenant.id,
+        connectionId: conn.id,
         browserHash,
         purpose,
         issueInstant: instant,
@@ -103,6 +114,6 @@ export async function startLogin(deps: SsoDeps, slug: string, start: LoginStart)
     getAsync: async () => null,
     removeAsync: async () => null,
   };
-  const saml = samlFor(conn, spUrls(deps.config.publicUrl, tenant.slug), cache);
+  const saml = samlFor(conn, spUrls(deps.config.publicUrl, tenant.slug, conn), cache);
   return saml.getAuthorizeUrlAsync("", undefined, {});
 }

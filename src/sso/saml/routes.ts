@@ -10,6 +10,7 @@ import { findTenantConnectionBySlug } from "./connection-store.js";
 import { SsoFailure } from "./acs-checks.js";
 import { truncate } from "../bounded.js";
 import { formBody, queryString, readCookie, setCookie } from "../http-util.js";
+import { discover } from "../discover.js";
 import { loadTenantConnection, startLogin } from "./login.js";
 import { sendPage } from "../pages.js";
 import type { OAuthParams } from "../request-store.js";
@@ -27,15 +28,21 @@ export function ssoRoutes(deps: Deps): Router {
   const r = Router();
   const secure = deps.config.publicUrl.startsWith("https:");
 
-  function failurePage(res: Response, slug: string, f: SsoFailure, trace?: string): void {
+  function failurePage(
+    res: Response,
+    slug: string,
+    f: SsoFailure,
+    trace?: string,
+    connectionId?: string | null,
+  ): void {
+    const login = `/sso/${encodeURIComponent(slug)}${connectionId ? `/${encodeURIComponent(connectionId)}` : ""}/login`;
     // Busy (too many sign-ins in progress): say when to come back.
     if (f.status === 503) res.set("Retry-After", "60");
     sendPage(res, {
       status: f.status,
       title: f.status === 503 ? "Sign-in busy" : "Sign-in refused",
       reason: f.message,
-      link:
-        f.status === 404 ? undefined : { href: `/sso/${encodeURIComponent(slug)}/login`, text: "Try again" },
+      link: f.status === 404 ? undefined : { href: login, text: "Try again" },
       reference: trace ? `${f.code} · trace ${trace}` : f.code,
     });
   }
@@ -45,7 +52,7 @@ export function ssoRoutes(deps: Deps): Router {
     req: Request,
     res: Response,
     slug: string,
-    extra: { returnTo?: string; testId?: string; oauth?: OAuthParams },
+    extra: { returnTo?: string; testId?: string; oauth?: OAuthParams; connectionId?: string },
   ) {
     const nonce = browserNonce(req);
     const location = await startLogin(deps, slug, { ...extra, browserNonce: nonce });
@@ -53,33 +60,43 @@ export function ssoRoutes(deps: Deps): Router {
     res.set("Cache-Control", "no-store").redirect(302, location);
   }
 
-  r.get("/sso/:slug/metadata", async (req, res) => {
+  // The default connection at /sso/{slug}/…, the tenant's other connections at /sso/{slug}/{id}/….
+  const connectionOf = (req: Request) =>
+    req.params.connectionId === undefined ? null : String(req.params.connectionId);
+
+  r.get(["/sso/:slug/metadata", "/sso/:slug/:connectionId/metadata"], async (req, res) => {
     try {
-      const { tenant, conn } = await loadTenantConnection(deps, String(req.params.slug));
+      const { tenant, conn } = await loadTenantConnection(
+        deps,
+        String(req.params.slug),
+        null,
+        connectionOf(req),
+      );
       res
         .type("application/samlmetadata+xml")
-        .send(spMetadataXml(conn, spUrls(deps.config.publicUrl, tenant.slug)));
+        .send(spMetadataXml(conn, spUrls(deps.config.publicUrl, tenant.slug, conn)));
     } catch (err) {
       if (!(err instanceof SsoFailure)) throw err;
       res.status(404).type("text/plain").send(err.message);
     }
   });
 
-  r.get("/sso/:slug/login", async (req, res) => {
+  r.get(["/sso/:slug/login", "/sso/:slug/:connectionId/login"], async (req, res) => {
     try {
       await beginLogin(req, res, String(req.params.slug), {
         returnTo: queryString(req, "return_to"),
         testId: queryString(req, "test"),
+        connectionId: connectionOf(req) ?? undefined,
       });
     } catch (err) {
       if (!(err instanceof SsoFailure)) throw err;
-      failurePage(res, String(req.params.slug), err);
+      failurePage(res, String(req.params.slug), err, undefined, connectionOf(req));
     }
   });
 
-  r.post("/sso/:slug/acs", formBody(ACS_LIMIT), async (req, res) => {
+  r.post(["/sso/:slug/acs", "/sso/:slug/:connectionId/acs"], formBody(ACS_LIMIT), async (req, res) => {
     const slug = String(req.params.slug);
-    const outcome = await handleAcs(deps, slug, req.body, readCookie(req, REQUEST_COOKIE));
+    const outcome = await handleAcs(deps, slug, req.body, readCookie(req, REQUEST_COOKIE), connectionOf(req));
     res.set("Cache-Control", "no-store");
     if (outcome.kind === "redirect") {
       const ttl = Math.max(
@@ -100,7 +117,7 @@ export function ssoRoutes(deps: Deps): Router {
       { reason: outcome.failure.code, tenant: truncate(slug, 64), trace: outcome.trace },
       "SSO login refused",
     );
-    failurePage(res, slug, outcome.failure, outcome.trace);
+    failurePage(res, slug, outcome.failure, outcome.trace, connectionOf(req));
   });
 
   r.get("/sso/:slug/session", async (req, res) => {
@@ -156,8 +173,14 @@ export function ssoRoutes(deps: Deps): Router {
 
   r.use(
     oauthRoutes(deps, async (req, res, slug, oauth) => {
-      // The hand-off works whichever protocol the tenant signs in with: SAML when its SAML
-      // connection is enabled, else OpenID Connect when that one is (else SAML's refusal).
+      // OIDC Core §3.1.2.1 login_hint: the connection the hint's e-mail routes to, when it is one
+      // of this client's tenant (several connections); otherwise the tenant's default.
+      const hint = queryString(req, "login_hint");
+      const routed = hint ? await discover(deps, hint) : undefined;
+      const connectionId = routed?.sso && routed.tenant === slug ? routed.connection : undefined;
+      if (connectionId) return beginLogin(req, res, slug, { oauth, connectionId });
+      // The hand-off works whichever protocol the tenant signs in with: SAML when its default
+      // SAML connection is enabled, else OpenID Connect when that one is (else SAML's refusal).
       const saml = await findTenantConnectionBySlug(deps.db, slug);
       if (saml?.conn?.state !== "enabled" && (await oidcEnabled(deps, slug)))
         return beginOidcLogin(deps, req, res, slug, { oauth });

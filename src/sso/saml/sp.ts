@@ -17,8 +17,9 @@ export interface SpUrls {
 }
 
 /** The SP entity ID, ACS URL and metadata URL the admin gives the IdP. */
-export function spUrls(publicUrl: string, slug: string): SpUrls {
-  const base = `${publicUrl}/sso/${encodeURIComponent(slug)}`;
+export function spUrls(publicUrl: string, slug: string, conn?: { id: string; isDefault: boolean }): SpUrls {
+  // The default connection keeps the paths IdPs were given before tenants had several.
+  const base = `${publicUrl}/sso/${encodeURIComponent(slug)}${conn && !conn.isDefault ? `/${conn.id}` : ""}`;
   return {
     entityId: base,
     acsUrl: `${base}/acs`,

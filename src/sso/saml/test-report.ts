@@ -51,11 +51,11 @@ function hintFor(
 export async function recordTestFailure(
   deps: SsoDeps,
   tenant: Tenant,
-  _conn: SamlConnection,
+  conn: SamlConnection,
   request: SamlRequestRow,
   failure: SsoFailure,
 ): Promise<void> {
-  const urls = spUrls(deps.config.publicUrl, tenant.slug);
+  const urls = spUrls(deps.config.publicUrl, tenant.slug, conn);
   // The response may be anyone's until a signature verified: its strings are bounded here too.
   const report = {
     outcome: "failure",
@@ -92,7 +92,7 @@ export async function finishTest(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOu
     else roles = [v.tenant.settings.defaultRole];
   }
   const ok = code === undefined;
-  const urls = spUrls(deps.config.publicUrl, v.tenant.slug);
+  const urls = spUrls(deps.config.publicUrl, v.tenant.slug, v.conn);
   const report = {
     outcome: ok ? "success" : "failure",
     ...(code
@@ -136,7 +136,8 @@ export async function finishTest(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOu
   const at = now.toISOString();
   await completeTest(deps.db, v.tenant.id, v.request!.testId!, ok ? "succeeded" : "failed", report, at);
   const test = await findTest(deps.db, v.tenant.id, v.request!.testId!);
-  if (ok && test) await markTested(deps.db, v.tenant.id, test.configVersion, at);
+  const ofThis = test && (test.connectionId ?? (v.conn.isDefault ? v.conn.id : null)) === v.conn.id;
+  if (ok && ofThis) await markTested(deps.db, v.tenant.id, v.conn.id, test.configVersion, at);
   return {
     kind: "test",
     ok,
