@@ -176,6 +176,11 @@ export const CONFIG_VARIABLES = {
     description: "External base URL, used in SCIM meta.location and SAML metadata",
     default: "http://localhost:<PORT>",
   },
+  ROSTER_SCIM_DOCUMENTATION_URL: {
+    description:
+      "documentationUri of SCIM's /ServiceProviderConfig: where IdP admins read how this deployment's SCIM works (your own docs, e.g. docs/ of your Roster's repository)",
+    default: "https://www.rfc-editor.org/rfc/rfc7644",
+  },
   LOG_LEVEL: { description: "fatal, error, warn, info, debug, trace or silent", default: "info" },
   BODY_LIMIT: { description: "Largest accepted request body (SCIM and admin API)", default: "1mb" },
   ROSTER_JOBS: {
@@ -379,6 +384,13 @@ const schema = z
       .url("must be an absolute http(s) URL")
       .refine((v) => /^https?:\/\//.test(v), "must be an absolute http(s) URL")
       .optional(),
+    // RFC 7643 §5: documentationUri is an HTTP-addressable URL of the service provider's help.
+    ROSTER_SCIM_DOCUMENTATION_URL: z
+      .string()
+      .trim()
+      .url("must be an absolute http(s) URL")
+      .refine((v) => /^https?:\/\//.test(v), "must be an absolute http(s) URL")
+      .default("https://www.rfc-editor.org/rfc/rfc7644"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     BODY_LIMIT: byteSize.prefault("1mb"),
     ROSTER_JOBS: z.enum(["inline", "off"]).optional(),
@@ -437,6 +449,7 @@ const schema = z
     redisUrl: env.REDIS_URL,
     adminToken: env.ROSTER_ADMIN_TOKEN,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ""),
+    scimDocumentationUrl: env.ROSTER_SCIM_DOCUMENTATION_URL,
     logLevel: env.LOG_LEVEL,
     bodyLimitBytes: env.BODY_LIMIT,
     inlineJobs: (env.ROSTER_JOBS ?? (env.REDIS_URL ? "off" : "inline")) === "inline",

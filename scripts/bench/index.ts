@@ -15,6 +15,7 @@ const BENCHES: Record<string, string[]> = {
   members: ["100000"],
   console: ["100000"],
   discover: ["10000", "50000"],
+  start: ["5"],
 };
 const [only, ...args] = process.argv.slice(2);
 const selected = only ? { [only]: args.length ? args : (BENCHES[only] ?? []) } : BENCHES;

@@ -52,7 +52,7 @@ export function oauthRoutes(
       grant_types_supported: ["authorization_code"],
       subject_types_supported: ["public"],
       id_token_signing_alg_values_supported: ["RS256"],
-      scopes_supported: ["openid", "profile", "email"],
+      scopes_supported: [...oauth.SUPPORTED_SCOPES],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
       introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
       code_challenge_methods_supported: ["S256"],
@@ -71,6 +71,8 @@ export function oauthRoutes(
         "given_name",
         "family_name",
         "preferred_username",
+        "roles",
+        "groups",
       ],
     });
   });

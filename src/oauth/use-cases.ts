@@ -84,8 +84,12 @@ export async function revokeClient(deps: SsoDeps, slug: string, id: string): Pro
   });
 }
 
-/** Scopes Roster grants (OIDC Core §5.4): `openid` and the claim groups the id_token carries. */
-export const SUPPORTED_SCOPES = ["openid", "profile", "email"] as const;
+/**
+ * Scopes Roster grants (OIDC Core §5.4): `openid` and the claim groups the id_token carries.
+ * `roles` (Roster's own) puts the user's `roles` (keys) and `groups` (display names) in the
+ * id_token, as at sign-in time, so an application need not call userinfo at every sign-in.
+ */
+export const SUPPORTED_SCOPES = ["openid", "profile", "email", "roles"] as const;
 /** Longest `state` kept through the SAML round trip (it is stored with the request). */
 export const MAX_STATE = 2048;
 /** Longest `nonce` (it is stored with the code and copied into the id_token). */
@@ -242,8 +246,15 @@ export async function exchangeCode(deps: SsoDeps, client: OAuthClient, form: Rec
   );
   const tenant = (await findTenantById(deps.db, code.tenantId))!;
   const key = await currentSigningKey(deps.db, now);
+  const withRoles = code.scope.split(" ").includes("roles");
   const idToken = await new SignJWT({
     ...profileClaims(tenant, user),
+    ...(withRoles
+      ? {
+          roles: await rolesOfUser(deps.db, tenant.id, user.id),
+          groups: await groupNamesOfUser(deps.db, tenant.id, user.id),
+        }
+      : {}),
     nonce: code.nonce ?? undefined,
     sid: session.id,
     auth_time: Math.floor(new Date(session.createdAt).getTime() / 1000),

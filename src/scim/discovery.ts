@@ -5,10 +5,11 @@ import { GROUP_KIND, type ResourceKind, SCHEMAS, USER_KIND } from "./schema-info
 export const BULK_MAX_OPERATIONS = 1000;
 
 /** GET /ServiceProviderConfig: only what this server really does (RFC 7643 §5). */
-export function serviceProviderConfig(base: string, maxPayloadSize: number) {
+export function serviceProviderConfig(base: string, maxPayloadSize: number, documentationUri: string) {
   return {
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-    documentationUri: "https://github.com/roster/roster#scim-20-scimv2-authorization-bearer-scim-token",
+    // The deployment's own docs when configured (ROSTER_SCIM_DOCUMENTATION_URL), else the protocol's.
+    documentationUri,
     patch: { supported: true },
     bulk: { supported: true, maxOperations: BULK_MAX_OPERATIONS, maxPayloadSize },
     filter: { supported: true, maxResults: MAX_RESULTS },

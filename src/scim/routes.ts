@@ -93,7 +93,10 @@ export function scimRoutes(deps: Deps): Router {
 
   // Discovery after the resources: IdPs read it once per sync, the resources on every request.
   r.get("/ServiceProviderConfig", (_req, res) =>
-    send(res, { status: 200, body: serviceProviderConfig(base, deps.config.bodyLimitBytes) }),
+    send(res, {
+      status: 200,
+      body: serviceProviderConfig(base, deps.config.bodyLimitBytes, deps.config.scimDocumentationUrl),
+    }),
   );
   r.get("/ResourceTypes", (_req, res) => {
     const all = resourceTypes(base);

@@ -65,7 +65,9 @@ for (const backend of allBackends()) {
         "custom",
         "entra",
         "google",
+        "jumpcloud",
         "okta",
+        "onelogin",
       ]);
     });
 

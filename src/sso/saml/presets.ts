@@ -108,6 +108,56 @@ export const PRESETS: Record<string, Preset> = {
       },
     },
   },
+  onelogin: {
+    key: "onelogin",
+    name: "OneLogin",
+    // OneLogin sends only the parameters the admin adds (Parameters tab, "Include in SAML
+    // assertion"); the names are the admin's choice, so the preset names the ones to use.
+    attributeMapping: { email: "email", givenName: "firstName", familyName: "lastName", groups: "groups" },
+    instructions: {
+      fromIdp: {
+        metadataXml: "Applications → <app> → More Actions → SAML Metadata (download, paste the XML)",
+        ssoUrl: "SSO tab → SAML 2.0 Endpoint (HTTP)",
+        idpEntityId: "SSO tab → Issuer URL",
+        certificates:
+          "SSO tab → X.509 Certificate → View Details (PEM); set SAML Signature Algorithm to SHA-256",
+      },
+      toIdp: {
+        spEntityId: "Configuration tab → Audience (EntityID)",
+        acsUrl:
+          "Configuration tab → Recipient and ACS (Consumer) URL; ACS (Consumer) URL Validator takes a regex: the ACS URL with dots and slashes escaped",
+        nameId: "Configuration tab → SAML nameID format: Email",
+        attributes:
+          "Parameters tab → add email, firstName, lastName (Include in SAML assertion) and groups for group membership",
+        app: 'Applications → Add App → "SAML Custom Connector (Advanced)"',
+      },
+    },
+  },
+  jumpcloud: {
+    key: "jumpcloud",
+    name: "JumpCloud",
+    // JumpCloud's NameID defaults to the user's email; attributes and the group attribute are
+    // named by the admin (its default group attribute name is not documented: name it).
+    attributeMapping: { email: "email", givenName: "firstName", familyName: "lastName", groups: "groups" },
+    instructions: {
+      fromIdp: {
+        metadataXml: "SSO Applications → <app> → SSO tab → Export Metadata (paste the XML)",
+        metadataUrl: "SSO tab → Copy Metadata URL",
+        ssoUrl: "SSO tab → IDP URL (https://sso.jumpcloud.com/saml2/<name>; fixed once the app is created)",
+        idpEntityId: "SSO tab → IdP Entity ID",
+        certificates: "SSO tab → IDP Certificate (download)",
+      },
+      toIdp: {
+        spEntityId: "SSO tab → SP Entity ID (case-sensitive)",
+        acsUrl: "SSO tab → ACS URLs",
+        nameId: "SAMLSubject NameID: email (the default); Signature Algorithm RSA-SHA256",
+        attributes:
+          "User attribute mapping: email, firstName, lastName; Group attributes → include group attribute, named groups",
+        app: "User Authentication → SSO Applications → + Add New Application → Custom Application → Configure SSO with SAML",
+        access: "User Groups tab: the groups whose members may sign in",
+      },
+    },
+  },
 };
 
 /** The preset keys the admin API accepts. */
