@@ -277,59 +277,54 @@ export function SsoPage(p: Props) {
       ) : null}
 
       {provisioningOf ? (
-        <>
-          <section aria-labelledby="s6" id="provisioning">
-            <h2 id="s6">6. Provisioning preferences</h2>
-            <form method="post" action={`${p.base}/provisioning`}>
-              <Csrf token={p.csrf} />
-              <fieldset class={p.errors?.provisioning ? "field field-invalid" : "field"}>
-                <legend>How members are created</legend>
-                <label>
-                  <input
-                    type="radio"
-                    name="provisioning"
-                    value="jit"
-                    checked={(v.provisioning ?? provisioningOf) === "jit"}
-                  />{" "}
-                  Just-in-time: created on first sign-in with the default role
-                </label>
-                <label>
-                  <input
-                    type="radio"
-                    name="provisioning"
-                    value="manual"
-                    checked={(v.provisioning ?? provisioningOf) === "manual"}
-                  />{" "}
-                  Manual: invite members (or sync them by SCIM) before they can sign in
-                </label>
-                {p.errors?.provisioning ? <p class="field-error">{p.errors.provisioning}</p> : null}
-              </fieldset>
-              <div class={p.errors?.defaultRole ? "field field-invalid" : "field"}>
-                <label for="f-defaultRole">Default role</label>
-                <select
-                  id="f-defaultRole"
-                  name="defaultRole"
-                  aria-describedby={p.errors?.defaultRole ? "f-defaultRole-error" : undefined}
-                >
-                  {p.roles.map((r) => (
-                    <option
-                      value={r.key}
-                      selected={(v.defaultRole ?? p.tenant.settings.defaultRole) === r.key}
-                    >
-                      {r.name}
-                    </option>
-                  ))}
-                </select>
-                {p.errors?.defaultRole ? (
-                  <p class="field-error" id="f-defaultRole-error">
-                    {p.errors.defaultRole}
-                  </p>
-                ) : null}
-              </div>
-              <button type="submit">Save provisioning preferences</button>
-            </form>
-          </section>
-        </>
+        <section aria-labelledby="s6" id="provisioning">
+          <h2 id="s6">6. Provisioning preferences</h2>
+          <form method="post" action={`${p.base}/provisioning`}>
+            <Csrf token={p.csrf} />
+            <fieldset class={p.errors?.provisioning ? "field field-invalid" : "field"}>
+              <legend>How members are created</legend>
+              <label>
+                <input
+                  type="radio"
+                  name="provisioning"
+                  value="jit"
+                  checked={(v.provisioning ?? provisioningOf) === "jit"}
+                />{" "}
+                Just-in-time: created on first sign-in with the default role
+              </label>
+              <label>
+                <input
+                  type="radio"
+                  name="provisioning"
+                  value="manual"
+                  checked={(v.provisioning ?? provisioningOf) === "manual"}
+                />{" "}
+                Manual: invite members (or sync them by SCIM) before they can sign in
+              </label>
+              {p.errors?.provisioning ? <p class="field-error">{p.errors.provisioning}</p> : null}
+            </fieldset>
+            <div class={p.errors?.defaultRole ? "field field-invalid" : "field"}>
+              <label for="f-defaultRole">Default role</label>
+              <select
+                id="f-defaultRole"
+                name="defaultRole"
+                aria-describedby={p.errors?.defaultRole ? "f-defaultRole-error" : undefined}
+              >
+                {p.roles.map((r) => (
+                  <option value={r.key} selected={(v.defaultRole ?? p.tenant.settings.defaultRole) === r.key}>
+                    {r.name}
+                  </option>
+                ))}
+              </select>
+              {p.errors?.defaultRole ? (
+                <p class="field-error" id="f-defaultRole-error">
+                  {p.errors.defaultRole}
+                </p>
+              ) : null}
+            </div>
+            <button type="submit">Save provisioning preferences</button>
+          </form>
+        </section>
       ) : null}
     </>
   );
