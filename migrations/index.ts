@@ -11,6 +11,7 @@ import * as m0009 from "./0009-secrets-at-rest.js";
 import * as m0010 from "./0010-sso-bounds.js";
 import * as m0011 from "./0011-console.js";
 import * as m0013 from "./0013-oidc-connections.js";
+import * as m0017 from "./0017-console-admin-token-fingerprint.js";
 
 interface Migration {
   name: string;
@@ -33,6 +34,7 @@ const migrations: Migration[] = [
   { name: "0010-sso-bounds", ...m0010 },
   { name: "0011-console", ...m0011 },
   { name: "0013-oidc-connections", ...m0013 },
+  { name: "0017-console-admin-token-fingerprint", ...m0017 },
 ];
 
 /** knex migration source over the static list above. */
