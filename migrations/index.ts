@@ -14,6 +14,7 @@ import * as m0012 from "./0012-domains-sso-policy.js";
 import * as m0013 from "./0013-oidc-connections.js";
 import * as m0014 from "./0014-logs-audit.js";
 import * as m0015 from "./0015-member-search.js";
+import * as m0017 from "./0017-console-admin-token-fingerprint.js";
 
 interface Migration {
   name: string;
@@ -39,6 +40,7 @@ const migrations: Migration[] = [
   { name: "0013-oidc-connections", ...m0013 },
   { name: "0014-logs-audit", ...m0014 },
   { name: "0015-member-search", ...m0015 },
+  { name: "0017-console-admin-token-fingerprint", ...m0017 },
 ];
 
 /** knex migration source over the static list above. */

@@ -88,7 +88,12 @@ export function setSessionCookie(deps: Deps, res: Response, token: string, maxAg
  */
 export function requireConsoleSession(deps: Deps): RequestHandler {
   return async (req, res, next) => {
-    const session = await authenticateConsole(deps.db, readCookie(req, CONSOLE_COOKIE), deps.now());
+    const session = await authenticateConsole(
+      deps.db,
+      readCookie(req, CONSOLE_COOKIE),
+      deps.now(),
+      deps.adminTokenHash,
+    );
     if (!session) {
       if (req.method === "GET" || req.method === "HEAD") return res.redirect(303, "/console/sign-in");
       return next(new ConsoleRefusal(401, "Your console session has ended. Sign in again."));

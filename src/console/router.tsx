@@ -6,6 +6,8 @@ import { AppError } from "../http/errors.js";
 import { limitRequests } from "../http/rate-limit.js";
 import type { Limiter } from "../http/rate-limiters.js";
 import { formBody, readCookie, setCookie } from "../sso/http-util.js";
+import { oidcEnabled } from "../sso/oidc/login.js";
+import { findTenantConnectionBySlug } from "../sso/saml/connection-store.js";
 import { TENANT_AREAS } from "./areas.js";
 import { Flash } from "./components/flash.js";
 import {
@@ -68,15 +70,22 @@ export function consoleRoutes(deps: Deps): Router {
   r.post("/link", limited, (req, res) => exchange(deps, req, res, "link"));
   r.get("/setup", (req, res) => linkPage(deps, req, res, "setup"));
   r.post("/setup", limited, (req, res) => exchange(deps, req, res, "setup"));
-  r.get("/sso/start", (req, res) => {
+  r.get("/sso/start", async (req, res) => {
     const slug = typeof req.query.tenant === "string" ? req.query.tenant.trim().toLowerCase() : "";
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug))
       return signInPage(deps, req, res, "Enter your workspace's short name.", 400);
     // CSP form-action 'self' also covers where a form's redirects lead (Chromium enforces it), and
     // the IdP is another origin: hand over with a navigation of our own instead of a redirect.
+    // The same choice as the OAuth hand-off (src/sso/saml/routes.ts): the enabled SAML connection,
+    // else the enabled OpenID Connect one (else SAML's login, which explains the refusal).
+    const saml = await findTenantConnectionBySlug(deps.db, slug);
+    const path =
+      saml?.conn?.state !== "enabled" && (await oidcEnabled(deps, slug))
+        ? `/sso/${slug}/oidc/login`
+        : `/sso/${slug}/login`;
     handOver(
       res,
-      `/sso/${slug}/login?return_to=${encodeURIComponent("/console/sso/callback")}`,
+      `${path}?return_to=${encodeURIComponent("/console/sso/callback")}`,
       "Continue to your identity provider",
     );
   });

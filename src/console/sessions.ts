@@ -51,6 +51,8 @@ export async function createConsoleSession(
     scopes: Scope[];
     linkId?: string | null;
     appSessionId?: string | null;
+    /** Signed in with ROSTER_ADMIN_TOKEN: the configured token's hash (deps.adminTokenHash). */
+    adminTokenHash?: string;
     now: Date;
     /** Cap the lifetime below the absolute one (a directory user's SSO session ends sooner). */
     notAfter?: Date;
@@ -68,6 +70,7 @@ export async function createConsoleSession(
     scopes: input.scopes,
     linkId: input.linkId ?? null,
     appSessionId: input.appSessionId ?? null,
+    credentialFingerprint: input.adminTokenHash ? adminTokenFingerprint(input.adminTokenHash) : null,
     createdAt: at,
     lastSeenAt: at,
     expiresAt: new Date(expires).toISOString(),
@@ -87,6 +90,7 @@ export async function authenticateConsole(
   db: Db,
   token: string | undefined,
   now: Date,
+  adminTokenHash?: string,
 ): Promise<ConsoleSession | undefined> {
   if (!token?.startsWith(CONSOLE_TOKEN_PREFIX) || token.length > 100) return undefined;
   const hash = hashSecret(token);
@@ -106,6 +110,21 @@ export async function authenticateConsole(
     !(await store.adminKeyActive(db, row.actorId))
   ) {
     await store.revokeSessionRow(db, row.id, "admin_key_revoked", now.toISOString());
+    return undefined;
+  }
+  // ...and one made with ROSTER_ADMIN_TOKEN when the configured token is no longer that one
+  // (rotated or removed): a leaked-then-rotated token must not live on in a session.
+  if (
+    row.kind === "operator" &&
+    !row.linkId &&
+    row.actorId === "admin_token" &&
+    !(
+      adminTokenHash &&
+      row.credentialFingerprint &&
+      sameHash(row.credentialFingerprint, adminTokenFingerprint(adminTokenHash))
+    )
+  ) {
+    await store.revokeSessionRow(db, row.id, "admin_token_changed", now.toISOString());
     return undefined;
   }
   if (row.kind === "directory_user" && !(await directoryUserStillAdmin(db, row, now))) {
@@ -130,6 +149,14 @@ async function directoryUserStillAdmin(db: Db, row: ConsoleSessionRow, now: Date
     await rolesOfUser(db, row.tenantId, row.actorId),
     readSettings(tenant.settings).consoleRoles,
   );
+}
+
+/**
+ * What an admin-token session keeps of the token: SHA-256 over a label and the token's hash (not
+ * the hash itself, so the table holds nothing an admin request could be checked against).
+ */
+export function adminTokenFingerprint(adminTokenHash: string): string {
+  return createHash("sha256").update(`roster-console-admin-token:${adminTokenHash}`).digest("hex");
 }
 
 /** Whether any of a user's roles is one of the tenant's console roles. */

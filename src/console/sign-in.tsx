@@ -95,7 +95,14 @@ export async function signInWithKey(deps: Deps, req: Request, res: Response) {
   const who = key && key.length <= 200 ? await isAdminSecret(deps.db, deps.adminTokenHash, key) : undefined;
   if (!who) return signInPage(deps, req, res, "That admin key is not valid.", 401);
   const actorId = who.kind === "admin_token" ? "admin_token" : who.id!;
-  await startSession(deps, res, { kind: "operator", actorId, tenantId: null, scopes: [], now: deps.now() });
+  await startSession(deps, res, {
+    kind: "operator",
+    actorId,
+    tenantId: null,
+    scopes: [],
+    adminTokenHash: who.kind === "admin_token" ? deps.adminTokenHash : undefined,
+    now: deps.now(),
+  });
   await recordConsoleAction(deps, {
     actor: { kind: "operator", id: actorId },
     action: "console.sign_in.admin_key",

@@ -30,6 +30,8 @@ export interface ConsoleSessionRow {
   scopes: Scope[];
   linkId: string | null;
   appSessionId: string | null;
+  /** An admin-token operator session: the fingerprint of the token it was made with. */
+  credentialFingerprint: string | null;
   createdAt: string;
   lastSeenAt: string;
   expiresAt: string;
@@ -61,6 +63,7 @@ function rowToSession(r: any): ConsoleSessionRow & { tokenHash: string } {
     scopes: JSON.parse(r.scopes),
     linkId: r.link_id ?? null,
     appSessionId: r.app_session_id ?? null,
+    credentialFingerprint: r.credential_fingerprint ?? null,
     createdAt: r.created_at,
     lastSeenAt: r.last_seen_at,
     expiresAt: r.expires_at,
@@ -140,6 +143,7 @@ export async function insertSession(db: Db, s: ConsoleSessionRow, tokenHash: str
     scopes: JSON.stringify(s.scopes),
     link_id: s.linkId,
     app_session_id: s.appSessionId,
+    credential_fingerprint: s.credentialFingerprint,
     created_at: s.createdAt,
     last_seen_at: s.lastSeenAt,
     expires_at: s.expiresAt,

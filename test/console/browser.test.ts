@@ -118,7 +118,7 @@ describe("console in Chromium [sqlite]", { skip: browserSkip() }, () => {
       await page.goto(`${base}/console/t/acme/sso`);
       await page.getByText("not configured").first().waitFor();
       await check(page, "sso-start");
-      await page.getByRole("link", { name: "Okta" }).click();
+      await page.getByRole("link", { name: "Okta", exact: true }).click();
       await page.getByText("Audience URI (SP Entity ID)").first().waitFor();
       await page.getByRole("button", { name: "Copy Entity ID" }).click();
       await page.locator('[data-copy-status="sp-entity-id"]').filter({ hasText: "Copied" }).waitFor();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createOperatorLink } from "../../src/console/links.js";
 import { createAdminKey, revokeAdminKey } from "../../src/tenants/admin-keys.js";
+import { hashSecret } from "../../src/tenants/secrets.js";
 import { admin, allBackends, createTestContext, type TestContext } from "../helpers/context.js";
 import { ConsoleClient } from "./helpers.js";
 
@@ -67,6 +68,35 @@ for (const backend of allBackends()) {
       assert.equal((await b.post("/console/sign-in", { key: key.token })).status, 303);
       assert.equal((await b.get("/console/operator/tenants")).status, 200);
       await revokeAdminKey(ctx.deps.db, key.id, ctx.clock.now());
+      assert.equal((await b.get("/console/operator/tenants")).status, 303);
+    });
+
+    it("a session made with ROSTER_ADMIN_TOKEN ends when the configured token changes", async () => {
+      const b = new ConsoleClient(ctx);
+      await b.get("/console/sign-in");
+      assert.equal((await b.post("/console/sign-in", { key: ctx.adminToken })).status, 303);
+      assert.equal((await b.get("/console/operator/tenants")).status, 200);
+      const row = await ctx.deps
+        .db("console_sessions")
+        .where({ token_hash: hashSecret(b.cookies.get("roster_console")!) })
+        .first();
+      assert.match(row.credential_fingerprint, /^[0-9a-f]{64}$/);
+      assert.ok(
+        !JSON.stringify(row).includes(ctx.deps.adminTokenHash!),
+        "neither the token nor its hash is kept",
+      );
+      const configured = ctx.deps.adminTokenHash;
+      ctx.deps.adminTokenHash = hashSecret("rotated-admin-token-0123456789"); // ROSTER_ADMIN_TOKEN changed
+      try {
+        const res = await b.get("/console/operator/tenants");
+        assert.equal(res.status, 303);
+        assert.equal(res.headers.location, "/console/sign-in");
+        const revoked = await ctx.deps.db("console_sessions").where({ id: row.id }).first();
+        assert.equal(revoked.revoked_reason, "admin_token_changed");
+      } finally {
+        ctx.deps.adminTokenHash = configured;
+      }
+      // Revoked for good: the old token coming back does not revive it.
       assert.equal((await b.get("/console/operator/tenants")).status, 303);
     });
 

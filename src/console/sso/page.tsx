@@ -6,7 +6,10 @@ import { StatusBadge } from "../components/badge.js";
 import { CopyValue } from "../components/copy.js";
 import { Csrf, type FieldErrors, TextArea, TextField } from "../components/field.js";
 import { Flash } from "../components/flash.js";
+import { OidcSections, type OidcView } from "./oidc-page.js";
+import { OIDC_PROVIDERS, type OidcProvider } from "./oidc-providers.js";
 import { PROVIDERS, type Provider } from "./providers.js";
+import type { OidcTest } from "../../sso/oidc/connection-store.js";
 import { TestReport } from "./report.js";
 
 /** Certificates expiring within this many days raise the banner. */
@@ -23,9 +26,11 @@ interface Props {
   roles: Array<{ key: string; name: string }>;
   errors?: FieldErrors;
   values?: Record<string, string>;
+  /** The OpenID Connect side: its connection, and the chosen OIDC provider (then steps 2–5 are OIDC's). */
+  oidc: { provider?: OidcProvider; conn?: OidcView; test?: OidcTest; redirectUri: string };
 }
 
-function stateOf(conn: Props["conn"]): string {
+function stateOf(conn: { state: string; testedSinceLastChange: boolean } | undefined): string {
   if (!conn) return "not configured";
   if (conn.state === "draft" && conn.testedSinceLastChange) return "tested";
   return conn.state;
@@ -33,7 +38,19 @@ function stateOf(conn: Props["conn"]): string {
 
 /** The SSO configuration page, top to bottom as the admin works through it. */
 export function SsoPage(p: Props) {
-  const state = stateOf(p.conn);
+  const oidcMode = p.oidc.provider !== undefined;
+  const state = stateOf(oidcMode ? p.oidc.conn : p.conn);
+  const samlState = stateOf(p.conn);
+  const oidcState = stateOf(p.oidc.conn);
+  // The OAuth hand-off and console sign-in prefer the enabled SAML connection, else the enabled
+  // OpenID Connect one (src/sso/saml/routes.ts).
+  const uses =
+    samlState === "enabled"
+      ? "SAML"
+      : oidcState === "enabled"
+        ? "OpenID Connect"
+        : "neither: no connection is enabled";
+  const provisioningOf = p.conn?.settings.provisioning ?? p.oidc.conn?.settings.provisioning;
   const expiring = (p.conn?.idp.certificates ?? []).filter((c) => c.daysUntilExpiry <= WARN_DAYS);
   const v = p.values ?? {};
   return (
@@ -50,6 +67,18 @@ export function SsoPage(p: Props) {
                 ? "Members sign in through your identity provider."
                 : "Disabled: nobody can sign in through SSO."}
       </p>
+      <dl class="connections" aria-label="Connections">
+        <dt>SAML</dt>
+        <dd>
+          <StatusBadge status={samlState} />
+        </dd>
+        <dt>OpenID Connect</dt>
+        <dd>
+          <StatusBadge status={oidcState} />
+        </dd>
+        <dt>Sign-in uses</dt>
+        <dd id="sign-in-uses">{uses}</dd>
+      </dl>
       {expiring.map((c) => (
         <Flash tone={c.daysUntilExpiry < 0 ? "bad" : "warn"}>
           {c.daysUntilExpiry < 0
@@ -60,12 +89,26 @@ export function SsoPage(p: Props) {
 
       <section aria-labelledby="s1">
         <h2 id="s1">1. Choose your identity provider</h2>
-        <ul class="providers">
+        <h3 id="pick-saml">SAML 2.0</h3>
+        <ul class="providers" aria-labelledby="pick-saml">
           {PROVIDERS.map((x) => (
             <li>
               <a
                 href={`${p.base}?provider=${x.key}`}
-                aria-current={p.provider?.key === x.key ? "true" : undefined}
+                aria-current={!oidcMode && p.provider?.key === x.key ? "true" : undefined}
+              >
+                {x.name}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <h3 id="pick-oidc">OpenID Connect</h3>
+        <ul class="providers" aria-labelledby="pick-oidc">
+          {OIDC_PROVIDERS.map((x) => (
+            <li>
+              <a
+                href={`${p.base}?provider=${x.key}`}
+                aria-current={p.oidc.provider?.key === x.key ? "true" : undefined}
               >
                 {x.name}
               </a>
@@ -74,7 +117,18 @@ export function SsoPage(p: Props) {
         </ul>
       </section>
 
-      {p.provider ? (
+      {p.oidc.provider ? (
+        <OidcSections
+          base={p.base}
+          csrf={p.csrf}
+          provider={p.oidc.provider}
+          conn={p.oidc.conn}
+          test={p.oidc.test}
+          redirectUri={p.oidc.redirectUri}
+          errors={p.errors}
+          values={p.values}
+        />
+      ) : p.provider ? (
         <>
           <section aria-labelledby="s2">
             <h2 id="s2">2. Set up Roster in {p.provider.name}</h2>
@@ -159,7 +213,7 @@ export function SsoPage(p: Props) {
         </>
       ) : null}
 
-      {p.conn ? (
+      {p.conn && !oidcMode ? (
         <>
           <section aria-labelledby="test-h" id="test">
             <h2 id="test-h">4. Test the configuration</h2>
@@ -219,59 +273,58 @@ export function SsoPage(p: Props) {
                 : "Enable becomes available after a passing test of the current settings."}
             </p>
           </section>
-
-          <section aria-labelledby="s6" id="provisioning">
-            <h2 id="s6">6. Provisioning preferences</h2>
-            <form method="post" action={`${p.base}/provisioning`}>
-              <Csrf token={p.csrf} />
-              <fieldset class={p.errors?.provisioning ? "field field-invalid" : "field"}>
-                <legend>How members are created</legend>
-                <label>
-                  <input
-                    type="radio"
-                    name="provisioning"
-                    value="jit"
-                    checked={(v.provisioning ?? p.conn.settings.provisioning) === "jit"}
-                  />{" "}
-                  Just-in-time: created on first sign-in with the default role
-                </label>
-                <label>
-                  <input
-                    type="radio"
-                    name="provisioning"
-                    value="manual"
-                    checked={(v.provisioning ?? p.conn.settings.provisioning) === "manual"}
-                  />{" "}
-                  Manual: invite members (or sync them by SCIM) before they can sign in
-                </label>
-                {p.errors?.provisioning ? <p class="field-error">{p.errors.provisioning}</p> : null}
-              </fieldset>
-              <div class={p.errors?.defaultRole ? "field field-invalid" : "field"}>
-                <label for="f-defaultRole">Default role</label>
-                <select
-                  id="f-defaultRole"
-                  name="defaultRole"
-                  aria-describedby={p.errors?.defaultRole ? "f-defaultRole-error" : undefined}
-                >
-                  {p.roles.map((r) => (
-                    <option
-                      value={r.key}
-                      selected={(v.defaultRole ?? p.tenant.settings.defaultRole) === r.key}
-                    >
-                      {r.name}
-                    </option>
-                  ))}
-                </select>
-                {p.errors?.defaultRole ? (
-                  <p class="field-error" id="f-defaultRole-error">
-                    {p.errors.defaultRole}
-                  </p>
-                ) : null}
-              </div>
-              <button type="submit">Save provisioning preferences</button>
-            </form>
-          </section>
         </>
+      ) : null}
+
+      {provisioningOf ? (
+        <section aria-labelledby="s6" id="provisioning">
+          <h2 id="s6">6. Provisioning preferences</h2>
+          <form method="post" action={`${p.base}/provisioning`}>
+            <Csrf token={p.csrf} />
+            <fieldset class={p.errors?.provisioning ? "field field-invalid" : "field"}>
+              <legend>How members are created</legend>
+              <label>
+                <input
+                  type="radio"
+                  name="provisioning"
+                  value="jit"
+                  checked={(v.provisioning ?? provisioningOf) === "jit"}
+                />{" "}
+                Just-in-time: created on first sign-in with the default role
+              </label>
+              <label>
+                <input
+                  type="radio"
+                  name="provisioning"
+                  value="manual"
+                  checked={(v.provisioning ?? provisioningOf) === "manual"}
+                />{" "}
+                Manual: invite members (or sync them by SCIM) before they can sign in
+              </label>
+              {p.errors?.provisioning ? <p class="field-error">{p.errors.provisioning}</p> : null}
+            </fieldset>
+            <div class={p.errors?.defaultRole ? "field field-invalid" : "field"}>
+              <label for="f-defaultRole">Default role</label>
+              <select
+                id="f-defaultRole"
+                name="defaultRole"
+                aria-describedby={p.errors?.defaultRole ? "f-defaultRole-error" : undefined}
+              >
+                {p.roles.map((r) => (
+                  <option value={r.key} selected={(v.defaultRole ?? p.tenant.settings.defaultRole) === r.key}>
+                    {r.name}
+                  </option>
+                ))}
+              </select>
+              {p.errors?.defaultRole ? (
+                <p class="field-error" id="f-defaultRole-error">
+                  {p.errors.defaultRole}
+                </p>
+              ) : null}
+            </div>
+            <button type="submit">Save provisioning preferences</button>
+          </form>
+        </section>
       ) : null}
     </>
   );

@@ -13,6 +13,10 @@ import type { FieldErrors } from "../components/field.js";
 import { fieldErrorsOf } from "../form-errors.js";
 import { areaRouter, ConsoleRefusal, consoleContext, consoleTenant } from "../http.js";
 import { renderPage } from "../page.js";
+import { findOidcConnection, findOidcTest } from "../../sso/oidc/connection-store.js";
+import * as oidc from "../../sso/oidc/connections.js";
+import { oidcProviderOf, oidcProviderOfPreset } from "./oidc-providers.js";
+import { oidcRoutes } from "./oidc-routes.js";
 import { SsoPage } from "./page.js";
 import { providerOf, providerOfPreset } from "./providers.js";
 import { TestReport } from "./report.js";
@@ -38,12 +42,19 @@ export const ssoArea: TenantArea = {
       const { session } = consoleContext(res);
       const conn = await findConnection(deps.db, tenant.id);
       const view = conn ? connections.viewConnection(deps, tenant, conn) : undefined;
-      const provider =
-        providerOf(req.query.provider ?? o.values?.provider) ??
-        (view ? providerOfPreset(view.preset) : undefined);
+      const oconn = await findOidcConnection(deps.db, tenant.id);
+      const oview = oconn ? oidc.viewOidcConnection(deps, tenant, oconn) : undefined;
+      const asked = req.query.provider ?? o.values?.provider;
+      const samlProvider = providerOf(asked);
+      // No choice asked for: the saved connection's provider (SAML first, as sign-in prefers it).
+      const oidcProvider =
+        oidcProviderOf(asked) ??
+        (!samlProvider && !view && oview ? oidcProviderOfPreset(oview.preset) : undefined);
+      const provider = samlProvider ?? (!oidcProvider && view ? providerOfPreset(view.preset) : undefined);
       const testId =
         typeof req.query.test === "string" && UUID.test(req.query.test) ? req.query.test : undefined;
-      const test = testId ? await findTest(deps.db, tenant.id, testId) : undefined;
+      const test = testId && !oidcProvider ? await findTest(deps.db, tenant.id, testId) : undefined;
+      const oidcTest = testId && oidcProvider ? await findOidcTest(deps.db, tenant.id, testId) : undefined;
       await ensureDefaultRoles(deps.db, tenant.id, deps.now());
       const roles = await listRoles(deps.db, tenant.id);
       const done = typeof req.query.done === "string" ? req.query.done : undefined;
@@ -52,6 +63,9 @@ export const ssoArea: TenantArea = {
         enabled: "Single sign-on is enabled.",
         disabled: "Single sign-on is disabled.",
         provisioning: "Provisioning preferences saved.",
+        oidc_saved: "Provider details saved. Test the configuration next.",
+        oidc_enabled: "OpenID Connect sign-in is enabled.",
+        oidc_disabled: "OpenID Connect sign-in is disabled.",
       };
       renderPage(
         res,
@@ -75,6 +89,12 @@ export const ssoArea: TenantArea = {
           roles={roles.map((x) => ({ key: x.key, name: x.name }))}
           errors={o.errors}
           values={o.values}
+          oidc={{
+            provider: oidcProvider,
+            conn: oview,
+            test: oidcTest,
+            redirectUri: oidc.oidcUrls(deps.config.publicUrl, tenant.slug).redirectUri,
+          }}
         />,
       );
     };
@@ -88,6 +108,7 @@ export const ssoArea: TenantArea = {
       });
 
     r.get("/", (req, res) => show(req, res));
+    oidcRoutes(deps, r, { base, show, act });
 
     r.post("/idp", async (req, res) => {
       const tenant = consoleTenant(res);
@@ -172,7 +193,11 @@ export const ssoArea: TenantArea = {
         await tenants.updateTenant(deps, tenant.slug, {
           settings: { defaultRole: String(f.defaultRole ?? "") },
         });
-        await connections.putConnection(deps, tenant.slug, { provisioning });
+        // Not a configuration change: a tested or enabled connection stays so (see setProvisioning).
+        if (await findConnection(deps.db, tenant.id))
+          await connections.setProvisioning(deps, tenant.slug, provisioning);
+        if (await findOidcConnection(deps.db, tenant.id))
+          await oidc.setOidcProvisioning(deps, tenant.slug, provisioning);
       } catch (err) {
         const errors = fieldErrorsOf(err, { "settings.defaultRole": "defaultRole" });
         if (!errors) throw err;

@@ -332,3 +332,19 @@ export async function getOidcTest(deps: SsoDeps, slug: string, id: string) {
   const { tenantId: _t, ...rest } = test;
   return rest;
 }
+
+/**
+ * The console's provisioning preference alone (as setProvisioning for SAML): not part of what a
+ * test login proves, so the configuration version stays. PUT …/oidc still counts it as a change.
+ */
+export async function setOidcProvisioning(deps: SsoDeps, slug: string, provisioning: "jit" | "manual") {
+  const { tenant, conn } = await requireOidcConnection(deps, slug);
+  if (conn.settings.provisioning === provisioning) return viewOidcConnection(deps, tenant, conn);
+  const next: OidcConnection = {
+    ...conn,
+    settings: { ...conn.settings, provisioning },
+    updatedAt: deps.now().toISOString(),
+  };
+  await store.updateOidcConnection(deps.db, next);
+  return viewOidcConnection(deps, tenant, next);
+}

@@ -381,3 +381,21 @@ export async function getTest(deps: SsoDeps, slug: string, id: string) {
   const { tenantId: _t, ...rest } = test;
   return rest;
 }
+
+/**
+ * The console's provisioning preference (JIT or manual) alone. A test login proves the IdP side
+ * (signature, issuer, audience, the person's match), not how unknown people are created later,
+ * so this keeps the configuration version: an enabled or tested connection stays so. PUT …/saml
+ * still counts `provisioning` as a change (its contract is unchanged).
+ */
+export async function setProvisioning(deps: SsoDeps, slug: string, provisioning: "jit" | "manual") {
+  const { tenant, conn } = await requireConnection(deps, slug);
+  if (conn.settings.provisioning === provisioning) return viewConnection(deps, tenant, conn);
+  const next: SamlConnection = {
+    ...conn,
+    settings: { ...conn.settings, provisioning },
+    updatedAt: deps.now().toISOString(),
+  };
+  await store.updateConnection(deps.db, next);
+  return viewConnection(deps, tenant, next);
+}
