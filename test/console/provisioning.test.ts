@@ -28,7 +28,13 @@ for (const backend of allBackends()) {
           certificates: [idp.keys.certificate],
         })
         .expect(200);
-      await markTested(ctx.deps.db, tenantId, put.body.configVersion, ctx.clock.now().toISOString());
+      await markTested(
+        ctx.deps.db,
+        tenantId,
+        put.body.id,
+        put.body.configVersion,
+        ctx.clock.now().toISOString(),
+      );
       await admin(ctx).post("/admin/v1/tenants/acme/saml/enable").expect(200);
     });
     after(() => ctx.close());
