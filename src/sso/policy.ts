@@ -10,6 +10,7 @@ import { requireTenant } from "../tenants/use-cases.js";
 import type { Tenant } from "../tenants/store.js";
 import * as store from "./policy-store.js";
 import { listRoutedDomains } from "../domains/store.js";
+import { findOidcConnection } from "./oidc/connection-store.js";
 
 /** What the policy use cases need. */
 export interface PolicyDeps {
@@ -57,11 +58,34 @@ export const disarmInput = z.object({ email: emailSchema }).strict();
 const refuse = (code: string, message: string) => new AppError(409, code, message, { reason: code });
 
 /**
+ * The tenant's enabled connections of either protocol, with their last successful test and the
+ * verified domains that route to them (the routing discover follows: domains naming no
+ * connection go to the default SAML connection when enabled, else to OpenID Connect).
+ */
+async function enabledConnections(deps: PolicyDeps, tenant: Tenant) {
+  const saml = await listConnections(deps.db, tenant.id);
+  const samlDefaultEnabled = saml.some((c) => c.isDefault && c.state === "enabled");
+  const out = saml
+    .filter((c) => c.state === "enabled")
+    .map((c) => ({
+      testedAt: c.testedAt,
+      domains: () => listRoutedDomains(deps.db, tenant.id, c.id, c.isDefault, true),
+    }));
+  const oidc = await findOidcConnection(deps.db, tenant.id);
+  if (oidc?.state === "enabled")
+    out.push({
+      testedAt: oidc.testedAt,
+      domains: () => listRoutedDomains(deps.db, tenant.id, oidc.id, !samlDefaultEnabled, true),
+    });
+  return out;
+}
+
+/**
  * Why "Require SSO" cannot be turned on, or undefined: each of these has locked organisations
  * out elsewhere (an IdP never tested, enforcement keyed on an unverified domain, no way back).
  */
 async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
-  const enabled = (await listConnections(deps.db, tenant.id)).filter((c) => c.state === "enabled");
+  const enabled = await enabledConnections(deps, tenant);
   if (enabled.length === 0)
     return refuse(
       "SSO_POLICY_NO_ENABLED_CONNECTION",
@@ -72,11 +96,10 @@ async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: strin
   if (tested.length === 0)
     return refuse(
       "SSO_POLICY_NOT_TESTED",
-      `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test)`,
+      `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test or …/oidc/test)`,
     );
   let routed = false;
-  for (const c of tested)
-    if ((await listRoutedDomains(deps.db, tenant.id, c.id, c.isDefault, true)).length > 0) routed = true;
+  for (const c of tested) if ((await c.domains()).length > 0) routed = true;
   if (!routed)
     return refuse(
       "SSO_POLICY_NO_VERIFIED_DOMAIN",
