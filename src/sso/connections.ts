@@ -4,7 +4,10 @@ import type { Tenant } from "../tenants/store.js";
 import { requireTenant } from "../tenants/use-cases.js";
 import { findOidcConnection } from "./oidc/connection-store.js";
 import { oidcRegistryEntry } from "./oidc/connections.js";
-import { findConnection as findSamlDefault, listConnections as listSamlConnections } from "./saml/connection-store.js";
+import {
+  findConnection as findSamlDefault,
+  listConnections as listSamlConnections,
+} from "./saml/connection-store.js";
 import { spUrls } from "./saml/sp.js";
 
 /** The sign-in protocols a connection speaks. */
