@@ -81,33 +81,50 @@ async function enabledConnections(deps: PolicyDeps, tenant: Tenant) {
 }
 
 /**
- * Why "Require SSO" cannot be turned on, or undefined: each of these has locked organisations
- * out elsewhere (an IdP never tested, enforcement keyed on an unverified domain, no way back).
+ * The preconditions of "Require SSO", each met or not; turning it on is refused with the first
+ * unmet one. Each has locked organisations out elsewhere (an IdP never tested, enforcement keyed
+ * on an unverified domain, no way back).
  */
-async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
+export async function requireSsoChecklist(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
   const enabled = await enabledConnections(deps, tenant);
-  if (enabled.length === 0)
-    return refuse(
-      "SSO_POLICY_NO_ENABLED_CONNECTION",
-      "Enable an SSO connection first (test it, then enable it)",
-    );
   const fresh = deps.now().getTime() - TEST_FRESH_DAYS * DAY;
   const tested = enabled.filter((c) => c.testedAt && new Date(c.testedAt).getTime() >= fresh);
-  if (tested.length === 0)
-    return refuse(
-      "SSO_POLICY_NOT_TESTED",
-      `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test or …/oidc/test)`,
-    );
   let routed = false;
   for (const c of tested) if ((await c.domains()).length > 0) routed = true;
-  if (!routed)
-    return refuse(
-      "SSO_POLICY_NO_VERIFIED_DOMAIN",
-      "Verify at least one domain that routes to an enabled, recently tested connection",
-    );
-  if (breakGlass.length === 0)
-    return refuse("SSO_POLICY_NO_BREAK_GLASS", "Name at least one break-glass e-mail (breakGlass)");
-  return undefined;
+  return [
+    {
+      code: "SSO_POLICY_NO_ENABLED_CONNECTION",
+      met: enabled.length > 0,
+      message: "Enable an SSO connection first (test it, then enable it)",
+    },
+    {
+      code: "SSO_POLICY_NOT_TESTED",
+      met: tested.length > 0,
+      message: `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test or …/oidc/test)`,
+    },
+    {
+      code: "SSO_POLICY_NO_VERIFIED_DOMAIN",
+      met: routed,
+      message: "Verify at least one domain that routes to an enabled, recently tested connection",
+    },
+    {
+      code: "SSO_POLICY_NO_BREAK_GLASS",
+      met: breakGlass.length > 0,
+      message: "Name at least one break-glass e-mail (breakGlass)",
+    },
+  ];
+}
+
+async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
+  const unmet = (await requireSsoChecklist(deps, tenant, breakGlass)).find((c) => !c.met);
+  return unmet ? refuse(unmet.code, unmet.message) : undefined;
+}
+
+/** The four preconditions of "Require SSO" for the console's checklist, in order. */
+export async function getRequireSsoChecklist(deps: PolicyDeps, slug: string) {
+  const tenant = await requireTenant(deps, slug);
+  const p = await store.findPolicy(deps.db, tenant.id);
+  return requireSsoChecklist(deps, tenant, p.breakGlass);
 }
 
 /** The policy as the admin API shows it, with the open break-glass windows. */
