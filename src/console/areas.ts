@@ -30,7 +30,14 @@ export interface TenantArea {
 }
 
 /** The tenant areas, in nav order. */
-export const TENANT_AREAS: TenantArea[] = [ssoArea, domainsArea, scimArea, membersArea, rolesArea, eventsArea];
+export const TENANT_AREAS: TenantArea[] = [
+  ssoArea,
+  domainsArea,
+  scimArea,
+  membersArea,
+  rolesArea,
+  eventsArea,
+];
 
 /** The nav links of a tenant for a session with these scopes (operators: all). */
 export function tenantNav(slug: string, scopes: Scope[] | "all"): NavLink[] {
