@@ -189,6 +189,9 @@ export async function findDomainRoute(db: Db, domain: string): Promise<DomainRou
     : undefined;
 }
 
+/** Tenants without an enabled connection read past when routing a directory user. */
+const DIRECTORY_SCAN = 50;
+
 /**
  * Tenants requiring SSO whose directory has this e-mail on an active user (contractors on
  * other domains), with their default connection (SAML's when enabled, else OIDC's); by slug,
@@ -202,9 +205,11 @@ export async function findDirectoryRoutes(db: Db, email: string, limit: number):
     .where({ "e.value_norm": email, "p.require_sso": true, "u.active": true })
     .distinct("t.id as tenant_id", "t.slug")
     .orderBy("t.slug")
-    .limit(limit);
+    // Tenants without an enabled connection are skipped below: read past them, boundedly.
+    .limit(limit + DIRECTORY_SCAN);
   const out: DomainRoute[] = [];
   for (const r of rows as any[]) {
+    if (out.length >= limit) break;
     const c = await resolveConnection(db, r.tenant_id, null);
     if (c)
       out.push({
