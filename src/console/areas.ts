@@ -1,6 +1,7 @@
 import type { Router } from "express";
 import type { Deps } from "../deps.js";
 import type { NavLink } from "./components/layout.js";
+import { domainsArea } from "./domains/routes.js";
 import { eventsArea } from "./events/routes.js";
 import { membersArea } from "./members/routes.js";
 import { rolesArea } from "./roles/routes.js";
@@ -29,7 +30,14 @@ export interface TenantArea {
 }
 
 /** The tenant areas, in nav order. */
-export const TENANT_AREAS: TenantArea[] = [ssoArea, scimArea, membersArea, rolesArea, eventsArea];
+export const TENANT_AREAS: TenantArea[] = [
+  ssoArea,
+  domainsArea,
+  scimArea,
+  membersArea,
+  rolesArea,
+  eventsArea,
+];
 
 /** The nav links of a tenant for a session with these scopes (operators: all). */
 export function tenantNav(slug: string, scopes: Scope[] | "all"): NavLink[] {

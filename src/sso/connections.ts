@@ -2,7 +2,12 @@ import type { Knex } from "knex";
 import { listRoutedDomains } from "../domains/store.js";
 import type { Tenant } from "../tenants/store.js";
 import { requireTenant } from "../tenants/use-cases.js";
-import { listConnections as listSamlConnections } from "./saml/connection-store.js";
+import { findOidcConnection } from "./oidc/connection-store.js";
+import { oidcRegistryEntry } from "./oidc/connections.js";
+import {
+  findConnection as findSamlDefault,
+  listConnections as listSamlConnections,
+} from "./saml/connection-store.js";
 import { spUrls } from "./saml/sp.js";
 
 /** The sign-in protocols a connection speaks. */
@@ -61,8 +66,29 @@ export const samlSource: ConnectionSource = {
   },
 };
 
-/** Every protocol's source; OpenID Connect adds its own here. */
-export const CONNECTION_SOURCES: ConnectionSource[] = [samlSource];
+/**
+ * The tenant's OpenID Connect connection (one per tenant, …/oidc): the verified domains routed
+ * to it, and those routed to no connection in particular when the default SAML connection is
+ * not enabled (discover sends those to OIDC then).
+ */
+export const oidcSource: ConnectionSource = {
+  type: "oidc",
+  async list(ctx, tenant) {
+    const c = await findOidcConnection(ctx.db, tenant.id);
+    if (!c) return [];
+    const saml = await findSamlDefault(ctx.db, tenant.id);
+    const takesUnrouted = saml?.state !== "enabled";
+    return [
+      {
+        ...oidcRegistryEntry(ctx.config.publicUrl, tenant, c),
+        domains: await listRoutedDomains(ctx.db, tenant.id, c.id, takesUnrouted, true),
+      },
+    ];
+  },
+};
+
+/** Every protocol's source. */
+export const CONNECTION_SOURCES: ConnectionSource[] = [samlSource, oidcSource];
 
 /** GET …/connections: the tenant's connections of every protocol. */
 export async function listConnections(ctx: RegistryContext, slug: string) {

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { normaliseDomain } from "../domains/names.js";
+import { oidcUrls } from "./oidc/connections.js";
 import { spUrls } from "./saml/sp.js";
 import * as store from "./policy-store.js";
 
@@ -36,6 +37,15 @@ export function parseEmail(raw: unknown): { email: string; domain: string } | un
  * armed break-glass account gets `required: false, breakGlass: true` until its window closes.
  */
 export async function discover(deps: DiscoverDeps, raw: unknown): Promise<Discovery> {
+  const { type: _t, ...found } = await discoverRoute(deps, raw);
+  return found;
+}
+
+/** discover, with the routed connection's protocol (what the OAuth hand-off starts). */
+export async function discoverRoute(
+  deps: DiscoverDeps,
+  raw: unknown,
+): Promise<Discovery & { type?: "saml" | "oidc" }> {
   const parsed = parseEmail(raw);
   if (!parsed) return NO_SSO;
   const route =
@@ -46,10 +56,12 @@ export async function discover(deps: DiscoverDeps, raw: unknown): Promise<Discov
     sso: true as const,
     tenant: route.slug,
     connection: route.connectionId,
-    loginUrl: spUrls(deps.config.publicUrl, route.slug, {
-      id: route.connectionId,
-      isDefault: route.isDefault,
-    }).loginUrl,
+    type: route.type,
+    loginUrl:
+      route.type === "oidc"
+        ? oidcUrls(deps.config.publicUrl, route.slug).loginUrl
+        : spUrls(deps.config.publicUrl, route.slug, { id: route.connectionId, isDefault: route.isDefault })
+            .loginUrl,
   };
   if (!route.requireSso) return { ...base, required: false };
   const open = await store.findOpenWindow(deps.db, route.tenantId, parsed.email, deps.now().toISOString());

@@ -127,65 +127,99 @@ export interface DomainRoute {
   tenantId: string;
   slug: string;
   connectionId: string;
-  /** Whether it is the tenant's default connection (served at /sso/{slug}/…). */
+  /** The connection's protocol: SAML at /sso/{slug}[/{id}]/login, OIDC at /sso/{slug}/oidc/login. */
+  type: "saml" | "oidc";
+  /** Whether it is the tenant's default SAML connection (served at /sso/{slug}/…). */
   isDefault: boolean;
   requireSso: boolean;
 }
 
+/** The connection a tenant's route resolves to, when it is enabled. */
+export interface RoutedConnection {
+  id: string;
+  type: "saml" | "oidc";
+  isDefault: boolean;
+}
+
 /**
- * The route for a verified domain: its tenant, the tenant's enabled connection and policy, in
- * one indexed query (domains_verified_once, then primary keys). Pending, failed or another
- * state of connection: no route, the same answer as a domain nobody claimed.
+ * The enabled connection `connectionId` names (domains.connection_id carries no type: the id is
+ * looked up among the tenant's SAML connections, then its OpenID Connect one; ids are UUIDs, so
+ * they cannot collide). No id: the default SAML connection when enabled, else the tenant's
+ * enabled OpenID Connect connection (the order the OAuth hand-off follows).
+ */
+export async function resolveConnection(
+  db: Db,
+  tenantId: string,
+  connectionId: string | null,
+): Promise<RoutedConnection | undefined> {
+  const saml = await db("saml_connections")
+    .where({ tenant_id: tenantId, state: "enabled" })
+    .where((w) => (connectionId ? w.where("id", connectionId) : w.where("is_default", true)))
+    .first("id", "is_default");
+  if (saml) return { id: saml.id, type: "saml", isDefault: toBool(saml.is_default) };
+  const oidc = await db("oidc_connections")
+    .where({ tenant_id: tenantId, state: "enabled" })
+    .where((w) => (connectionId ? w.where("id", connectionId) : w))
+    .first("id");
+  return oidc ? { id: oidc.id, type: "oidc", isDefault: false } : undefined;
+}
+
+/**
+ * The route for a verified domain: its tenant and policy (domains_verified_once, then primary
+ * keys), then the tenant's enabled connection the domain names (primary keys). Pending, failed
+ * or another state of connection: no route, the same answer as a domain nobody claimed.
  */
 export async function findDomainRoute(db: Db, domain: string): Promise<DomainRoute | undefined> {
   const r = await db("domains as d")
     .join("tenants as t", "t.id", "d.tenant_id")
-    // The domain's own connection, or the tenant's default when it names none.
-    .join("saml_connections as c", (j) =>
-      j
-        .on("c.tenant_id", "d.tenant_id")
-        .andOnVal("c.state", "enabled")
-        .andOn((k) =>
-          k
-            .on("c.id", "d.connection_id")
-            .orOn((n) => n.onNull("d.connection_id").andOnVal("c.is_default", true)),
-        ),
-    )
     .leftJoin("sso_policies as p", "p.tenant_id", "d.tenant_id")
     .where({ "d.domain": domain, "d.status": "verified" })
-    .first("t.id as tenant_id", "t.slug", "c.id as connection_id", "c.is_default", "p.require_sso");
-  return r
+    .first("t.id as tenant_id", "t.slug", "d.connection_id", "p.require_sso");
+  if (!r) return undefined;
+  const c = await resolveConnection(db, r.tenant_id, r.connection_id ?? null);
+  return c
     ? {
         tenantId: r.tenant_id,
         slug: r.slug,
-        connectionId: r.connection_id,
-        isDefault: toBool(r.is_default),
+        connectionId: c.id,
+        type: c.type,
+        isDefault: c.isDefault,
         requireSso: toBool(r.require_sso),
       }
     : undefined;
 }
 
+/** Tenants without an enabled connection read past when routing a directory user. */
+const DIRECTORY_SCAN = 50;
+
 /**
  * Tenants requiring SSO whose directory has this e-mail on an active user (contractors on
- * other domains), with their enabled connection; by slug, at most `limit`.
+ * other domains), with their default connection (SAML's when enabled, else OIDC's); by slug,
+ * at most `limit`.
  */
 export async function findDirectoryRoutes(db: Db, email: string, limit: number): Promise<DomainRoute[]> {
   const rows = await db("user_emails as e")
     .join("users as u", (j) => j.on("u.id", "e.user_id").andOn("u.tenant_id", "e.tenant_id"))
     .join("sso_policies as p", "p.tenant_id", "e.tenant_id")
     .join("tenants as t", "t.id", "e.tenant_id")
-    .join("saml_connections as c", (j) =>
-      j.on("c.tenant_id", "e.tenant_id").andOnVal("c.state", "enabled").andOnVal("c.is_default", true),
-    )
     .where({ "e.value_norm": email, "p.require_sso": true, "u.active": true })
-    .distinct("t.id as tenant_id", "t.slug", "c.id as connection_id")
+    .distinct("t.id as tenant_id", "t.slug")
     .orderBy("t.slug")
-    .limit(limit);
-  return rows.map((r: any) => ({
-    tenantId: r.tenant_id,
-    slug: r.slug,
-    connectionId: r.connection_id,
-    isDefault: true,
-    requireSso: true,
-  }));
+    // Tenants without an enabled connection are skipped below: read past them, boundedly.
+    .limit(limit + DIRECTORY_SCAN);
+  const out: DomainRoute[] = [];
+  for (const r of rows as any[]) {
+    if (out.length >= limit) break;
+    const c = await resolveConnection(db, r.tenant_id, null);
+    if (c)
+      out.push({
+        tenantId: r.tenant_id,
+        slug: r.slug,
+        connectionId: c.id,
+        type: c.type,
+        isDefault: c.isDefault,
+        requireSso: true,
+      });
+  }
+  return out;
 }

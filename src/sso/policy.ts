@@ -10,6 +10,7 @@ import { requireTenant } from "../tenants/use-cases.js";
 import type { Tenant } from "../tenants/store.js";
 import * as store from "./policy-store.js";
 import { listRoutedDomains } from "../domains/store.js";
+import { findOidcConnection } from "./oidc/connection-store.js";
 
 /** What the policy use cases need. */
 export interface PolicyDeps {
@@ -57,34 +58,73 @@ export const disarmInput = z.object({ email: emailSchema }).strict();
 const refuse = (code: string, message: string) => new AppError(409, code, message, { reason: code });
 
 /**
- * Why "Require SSO" cannot be turned on, or undefined: each of these has locked organisations
- * out elsewhere (an IdP never tested, enforcement keyed on an unverified domain, no way back).
+ * The tenant's enabled connections of either protocol, with their last successful test and the
+ * verified domains that route to them (the routing discover follows: domains naming no
+ * connection go to the default SAML connection when enabled, else to OpenID Connect).
  */
-async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
-  const enabled = (await listConnections(deps.db, tenant.id)).filter((c) => c.state === "enabled");
-  if (enabled.length === 0)
-    return refuse(
-      "SSO_POLICY_NO_ENABLED_CONNECTION",
-      "Enable an SSO connection first (test it, then enable it)",
-    );
+async function enabledConnections(deps: PolicyDeps, tenant: Tenant) {
+  const saml = await listConnections(deps.db, tenant.id);
+  const samlDefaultEnabled = saml.some((c) => c.isDefault && c.state === "enabled");
+  const out = saml
+    .filter((c) => c.state === "enabled")
+    .map((c) => ({
+      testedAt: c.testedAt,
+      domains: () => listRoutedDomains(deps.db, tenant.id, c.id, c.isDefault, true),
+    }));
+  const oidc = await findOidcConnection(deps.db, tenant.id);
+  if (oidc?.state === "enabled")
+    out.push({
+      testedAt: oidc.testedAt,
+      domains: () => listRoutedDomains(deps.db, tenant.id, oidc.id, !samlDefaultEnabled, true),
+    });
+  return out;
+}
+
+/**
+ * The preconditions of "Require SSO", each met or not; turning it on is refused with the first
+ * unmet one. Each has locked organisations out elsewhere (an IdP never tested, enforcement keyed
+ * on an unverified domain, no way back).
+ */
+export async function requireSsoChecklist(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
+  const enabled = await enabledConnections(deps, tenant);
   const fresh = deps.now().getTime() - TEST_FRESH_DAYS * DAY;
   const tested = enabled.filter((c) => c.testedAt && new Date(c.testedAt).getTime() >= fresh);
-  if (tested.length === 0)
-    return refuse(
-      "SSO_POLICY_NOT_TESTED",
-      `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test)`,
-    );
   let routed = false;
-  for (const c of tested)
-    if ((await listRoutedDomains(deps.db, tenant.id, c.id, c.isDefault, true)).length > 0) routed = true;
-  if (!routed)
-    return refuse(
-      "SSO_POLICY_NO_VERIFIED_DOMAIN",
-      "Verify at least one domain that routes to an enabled, recently tested connection",
-    );
-  if (breakGlass.length === 0)
-    return refuse("SSO_POLICY_NO_BREAK_GLASS", "Name at least one break-glass e-mail (breakGlass)");
-  return undefined;
+  for (const c of tested) if ((await c.domains()).length > 0) routed = true;
+  return [
+    {
+      code: "SSO_POLICY_NO_ENABLED_CONNECTION",
+      met: enabled.length > 0,
+      message: "Enable an SSO connection first (test it, then enable it)",
+    },
+    {
+      code: "SSO_POLICY_NOT_TESTED",
+      met: tested.length > 0,
+      message: `No enabled connection has a successful test login in the last ${TEST_FRESH_DAYS} days: run one (POST …/saml/test or …/oidc/test)`,
+    },
+    {
+      code: "SSO_POLICY_NO_VERIFIED_DOMAIN",
+      met: routed,
+      message: "Verify at least one domain that routes to an enabled, recently tested connection",
+    },
+    {
+      code: "SSO_POLICY_NO_BREAK_GLASS",
+      met: breakGlass.length > 0,
+      message: "Name at least one break-glass e-mail (breakGlass)",
+    },
+  ];
+}
+
+async function whyNotRequire(deps: PolicyDeps, tenant: Tenant, breakGlass: string[]) {
+  const unmet = (await requireSsoChecklist(deps, tenant, breakGlass)).find((c) => !c.met);
+  return unmet ? refuse(unmet.code, unmet.message) : undefined;
+}
+
+/** The four preconditions of "Require SSO" for the console's checklist, in order. */
+export async function getRequireSsoChecklist(deps: PolicyDeps, slug: string) {
+  const tenant = await requireTenant(deps, slug);
+  const p = await store.findPolicy(deps.db, tenant.id);
+  return requireSsoChecklist(deps, tenant, p.breakGlass);
 }
 
 /** The policy as the admin API shows it, with the open break-glass windows. */

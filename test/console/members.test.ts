@@ -31,6 +31,8 @@ for (const backend of allBackends()) {
         .post("/admin/v1/tenants/acme/role-mappings", { groupId: staff, role: "admin" })
         .expect(201);
       await acme.waitKeys(ids.ann, "admin");
+      // Bob holds the default role once his role sync has run (the page shows it with its reason).
+      await acme.waitKeys(ids.bob, "member");
       const link = await acme.a
         .post("/admin/v1/tenants/acme/setup-links", { scopes: ["members"] })
         .expect(201);

@@ -18,15 +18,19 @@ for (const backend of allBackends()) {
       aliceId = await addUser(t, "alice@acme.test", {
         emails: [{ value: "alice@acme.test", primary: true }],
       });
-      await addUser(t, "bob@acme.test", { emails: [{ value: "bob@acme.test", primary: true }] });
+      const bobId = await addUser(t, "bob@acme.test", {
+        emails: [{ value: "bob@acme.test", primary: true }],
+      });
       await admin(ctx).put(`/admin/v1/tenants/acme/users/${aliceId}/roles/admin`).expect(204);
       await rolesSettled(aliceId, "admin");
+      // Bob's default role comes from his own role sync: wait for it, or "member" tests race it.
+      await rolesSettled(bobId, "member");
     });
 
     /** The role-sync job runs after the change commits: wait (bounded) until the user holds the role. */
     async function rolesSettled(userId: string, role: string) {
       const tenant = await ctx.deps.db("tenants").where({ slug: "acme" }).first();
-      for (let i = 0; i < 250; i++) {
+      for (let i = 0; i < 750; i++) {
         if ((await rolesOfUser(ctx.deps.db, tenant.id, userId)).includes(role)) return;
         await new Promise((r) => setTimeout(r, 20));
       }

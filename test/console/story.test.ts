@@ -129,21 +129,8 @@ describe("the product page's story, end to end in Chromium [sqlite]", { skip: br
       await page.getByRole("button", { name: "Continue" }).click();
       await page.waitForURL(`${base}/console/t/acme/sso`);
 
-      // Manual provisioning: the admin invites themselves first, so the test sign-in finds them.
-      await page.goto(`${base}/console/t/acme/members/invite`);
-      await check(page, "member-invite");
-      await page.getByLabel("Username").fill("alice@acme.test");
-      await page.getByLabel("E-mail").fill("alice@acme.test");
-      await page.getByLabel("First name").fill("Alice");
-      await page.getByLabel("Last name").fill("Archer");
-      await page.getByRole("button", { name: "Invite" }).click();
-      await page.getByText("Invitation created").waitFor();
-      const alice = new URL(page.url()).pathname.split("/").at(-1)!;
-      await check(page, "member-invited");
-      await page.goto(`${base}/console/t/acme/sso`);
-
       // 3. Picks a provider, copies the SP values, enters the IdP's details.
-      await page.getByRole("link", { name: "Okta" }).click();
+      await page.getByRole("link", { name: "Okta", exact: true }).click();
       await page.getByRole("button", { name: "Copy Entity ID" }).click();
       await page.locator('[data-copy-status="sp-entity-id"]').filter({ hasText: "Copied" }).waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${base}/sso/acme`);
@@ -172,6 +159,18 @@ describe("the product page's story, end to end in Chromium [sqlite]", { skip: br
       await page.locator("#f-defaultRole").selectOption("member");
       await page.getByRole("button", { name: "Save provisioning preferences" }).click();
       await page.getByText("Provisioning preferences saved.").waitFor();
+
+      // Then provisioning: the admin (who tested before anyone was provisioned) invites themselves.
+      await page.goto(`${base}/console/t/acme/members/invite`);
+      await check(page, "member-invite");
+      await page.getByLabel("Username").fill("alice@acme.test");
+      await page.getByLabel("E-mail").fill("alice@acme.test");
+      await page.getByLabel("First name").fill("Alice");
+      await page.getByLabel("Last name").fill("Archer");
+      await page.getByRole("button", { name: "Invite" }).click();
+      await page.getByText("Invitation created").waitFor();
+      const alice = new URL(page.url()).pathname.split("/").at(-1)!;
+      await check(page, "member-invited");
 
       // 6. A SCIM token, shown once, read from the page.
       await page.goto(`${base}/console/t/acme/scim`);

@@ -124,16 +124,19 @@ for (const backend of allBackends()) {
         "SSO_NOT_ENABLED",
       );
 
-      // A test with nobody in the directory: the report says where it stopped and what to do.
+      // A test with nobody in the directory (manual provisioning): the configuration passed, the
+      // directory match is a warning (test → enable → provision is the product's order).
       const t1 = await a.post("/admin/v1/tenants/life-co/oidc/test");
       assert.equal(t1.status, 201);
       const testPath = new URL(t1.body.loginUrl).pathname + new URL(t1.body.loginUrl).search;
       const page = await oidcLogin(new Browser(ctx), "life-co", op, "ann", `?test=${t1.body.id}`);
-      assert.equal(page.status, 400);
+      assert.equal(page.status, 200);
+      assert.match(page.text, /Not in the directory yet/);
       assert.ok(testPath.endsWith(`?test=${t1.body.id}`));
       const r1 = (await a.get(`/admin/v1/tenants/life-co/oidc/test/${t1.body.id}`)).body;
-      assert.equal(r1.status, "failed");
-      assert.equal(r1.report.code, "USER_NOT_FOUND");
+      assert.equal(r1.status, "succeeded");
+      assert.equal(r1.report.outcome, "success");
+      assert.equal(r1.report.status, "not_found");
       assert.deepEqual(
         r1.report.checks.map((c: any) => `${c.check}:${c.status}`),
         [
@@ -142,11 +145,13 @@ for (const backend of allBackends()) {
           "token_exchange:passed",
           "signature:passed",
           "claims:passed",
-          "directory:failed",
+          "directory:warning",
         ],
       );
-      assert.match(r1.report.hint, /jit|Provision/);
-      assert.equal((await a.post("/admin/v1/tenants/life-co/oidc/enable")).status, 409);
+      assert.equal(r1.report.warnings[0].code, "USER_NOT_FOUND");
+      assert.match(r1.report.warnings[0].message, /under manual provisioning this person will be refused/);
+      assert.match(r1.report.warnings[0].hint, /jit|provision/);
+      assert.equal((await a.get("/admin/v1/tenants/life-co/oidc")).body.state, "tested");
       assert.equal((await new Browser(ctx).get("/sso/life-co/session")).status, 401, "a test logs no one in");
 
       assert.equal((await scimClient(ctx, token).post("/Users", userBody("ann@acme.test"))).status, 201);
@@ -158,6 +163,7 @@ for (const backend of allBackends()) {
       const r2 = (await a.get(`/admin/v1/tenants/life-co/oidc/test/${t2.body.id}`)).body;
       assert.equal(r2.status, "succeeded", JSON.stringify(r2.report));
       assert.ok(r2.report.checks.every((c: any) => c.status === "passed"));
+      assert.deepEqual(r2.report.warnings, []);
       assert.equal(r2.report.user.userName, "ann@acme.test");
       assert.deepEqual(r2.report.mapped.groups, [], "groups only with the groups scope (Okta)");
       assert.equal(r2.report.claims.email, "ann@acme.test");

@@ -203,11 +203,15 @@ for (const backend of allBackends()) {
       );
       assert.equal(report.report.code, "EXPIRED");
       assert.ok(report.report.skewSeconds >= 500, JSON.stringify(report));
-      // User not found, with the JIT hint.
-      report = await runTest((id) => idp.response(t.opts({ nameId: "nobody@acme.test", inResponseTo: id })));
-      assert.equal(report.report.status, "not_found");
-      assert.match(report.report.hint, /jit/);
+      // Nobody in the directory (manual provisioning): the configuration passed; the directory
+      // match is a warning with the JIT hint (test → enable → provision is the product's order).
       await a.post("/admin/v1/tenants/acme/saml/enable").expect(409);
+      report = await runTest((id) => idp.response(t.opts({ nameId: "nobody@acme.test", inResponseTo: id })));
+      assert.equal(report.status, "succeeded", JSON.stringify(report));
+      assert.equal(report.report.status, "not_found");
+      assert.equal(report.report.warnings[0].check, "directory");
+      assert.equal(report.report.warnings[0].code, "USER_NOT_FOUND");
+      assert.match(report.report.warnings[0].hint, /jit/);
       // Success: NameID, attributes, the matched user, status and roles.
       await a
         .post("/admin/v1/tenants/acme/users", { userName: "tester@acme.test", roles: ["admin"] })

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { CreatedSession } from "../../access/sessions.js";
 import { isUniqueViolation } from "../../db/errors.js";
+import { listVerifiedDomains } from "../../domains/store.js";
 import { redirectTargetProblem } from "../../http/redirect-target.js";
 import { hashSecret, sameHash } from "../../tenants/secrets.js";
 import type { Tenant } from "../../tenants/store.js";
@@ -116,7 +117,8 @@ async function verify(
   ctx.verified = true;
   const claims = claimsOf(conn, idToken);
   ctx.facts = { assertion: { nameId: claims.nameId } };
-  checkPresetClaims(conn, idToken);
+  const verified = conn.preset === "google" ? await listVerifiedDomains(deps.db, tenant.id) : [];
+  checkPresetClaims(conn, idToken, verified);
   if (claims.nameId.length > 512)
     fail("ID_TOKEN_INVALID", "The sign-in names a user longer than Roster stores.", {
       length: claims.nameId.length,

@@ -14,11 +14,15 @@ function refuse(code: string, message: string, details: Record<string, unknown>)
 /**
  * The preset's claim rules on a verified id_token (openid-client checks none of them):
  * - `email_verified` must be true when the connection requires it (always for Google);
- * - Google: `hd` present and one of the connection's domains, exactly: never inferred from the
+ * - Google: `hd` present and one of the connection's domains or the tenant's verified ones, exactly: never inferred from the
  *   e-mail's suffix (a personal account can carry any verified address);
  * - Entra: `tid` equal to the directory the issuer (or `entraTenantId`) names.
  */
-export function checkPresetClaims(conn: OidcConnection, c: Record<string, unknown>): void {
+export function checkPresetClaims(
+  conn: OidcConnection,
+  c: Record<string, unknown>,
+  verifiedDomains: string[] = [],
+): void {
   const { settings } = conn;
   if ((settings.requireEmailVerified || conn.preset === "google") && c.email_verified !== true)
     refuse("EMAIL_NOT_VERIFIED", "Your identity provider has not verified your e-mail address.", {
@@ -27,13 +31,15 @@ export function checkPresetClaims(conn: OidcConnection, c: Record<string, unknow
     });
   if (conn.preset === "google") {
     const hd = str(c.hd)?.toLowerCase() ?? null;
-    if (!hd || !conn.domains.includes(hd))
+    // Issue 17: one of the connection's domains or of the tenant's verified domains.
+    const expected = [...new Set([...conn.domains, ...verifiedDomains])];
+    if (!hd || !expected.includes(hd))
       refuse(
         "HOSTED_DOMAIN_MISMATCH",
         "This Google account does not belong to the workspace's Google Workspace domain.",
         {
           hd,
-          expected: conn.domains,
+          expected,
         },
       );
   }

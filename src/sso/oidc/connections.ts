@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
 import { z } from "zod";
+import * as domainStore from "../../domains/store.js";
 import { AppError, conflict, notFound } from "../../http/errors.js";
 import { redirectTargetUrl } from "../../http/redirect-target.js";
 import { parseInput } from "../../http/validate.js";
@@ -202,9 +204,28 @@ export async function putOidcConnection(deps: SsoDeps, slug: string, body: unkno
     next.configVersion = current.configVersion + 1;
     next.updatedAt = at;
     if (next.state === "tested") next.state = "draft";
-    await store.updateOidcConnection(deps.db, next);
-  } else await store.insertOidcConnection(deps.db, next);
+  }
+  await deps.db.transaction(async (trx) => {
+    if (current) await store.updateOidcConnection(trx, next);
+    else await store.insertOidcConnection(trx, next);
+    await routeClaimedDomains(trx, tenant.id, next);
+  });
   return viewOidcConnection(deps, tenant, next);
+}
+
+/**
+ * The connection's domains the tenant claimed route to it (domains.connection_id = its id, issue
+ * 16's routing); the others (a Google Workspace domain not claimed here) only check `hd`. A
+ * domain claimed later routes once the connection is saved again.
+ */
+async function routeClaimedDomains(db: Knex, tenantId: string, c: OidcConnection): Promise<void> {
+  const claimed = new Set((await domainStore.listDomains(db, tenantId)).map((d) => d.domain));
+  await domainStore.assignDomains(
+    db,
+    tenantId,
+    c.id,
+    c.domains.filter((d) => claimed.has(d)),
+  );
 }
 
 /** The connection as the admin API shows it (never the client secret). */
@@ -277,8 +298,13 @@ export async function getOidcConnection(deps: SsoDeps, slug: string) {
 /** DELETE …/oidc. */
 export async function deleteOidcConnection(deps: SsoDeps, slug: string): Promise<void> {
   const tenant = await requireTenant(deps, slug);
-  if ((await store.deleteOidcConnection(deps.db, tenant.id)) === 0)
-    throw notFound("OpenID Connect connection");
+  const conn = await store.findOidcConnection(deps.db, tenant.id);
+  if (!conn) throw notFound("OpenID Connect connection");
+  // Its domains route to the tenant's default connection again.
+  await deps.db.transaction(async (trx) => {
+    await domainStore.assignDomains(trx, tenant.id, conn.id, []);
+    await store.deleteOidcConnection(trx, tenant.id);
+  });
 }
 
 /** POST …/oidc/enable: 409 OIDC_NOT_TESTED unless a test succeeded since the last change. */

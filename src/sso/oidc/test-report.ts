@@ -2,9 +2,8 @@ import type { Tenant } from "../../tenants/store.js";
 import { boundedDetails, truncate } from "../bounded.js";
 import type { SsoDeps } from "../deps.js";
 import type { SsoFailure } from "../failure.js";
-import { findDirectoryUser } from "../gate.js";
 import type { SamlRequestRow } from "../request-store.js";
-import { rolesOfUser } from "../roles.js";
+import { directoryFinding } from "../test-directory.js";
 import type { CallbackOutcome, VerifiedOidcLogin } from "./callback.js";
 import { completeOidcTest, findOidcTest, markOidcTested } from "./connection-store.js";
 
@@ -116,37 +115,19 @@ export async function recordOidcTestFailure(
   await completeOidcTest(deps.db, tenant.id, request.testId!, "failed", report, deps.now().toISOString());
 }
 
-/** A verified test login: no session, but what the login would do (claims, matched user, roles). */
+/**
+ * A verified test login: no session, but what the login would do (claims, matched user, roles).
+ * Every check up to the claims passed; the directory match is information: "passed", or
+ * "warning" when a real sign-in of this person would be refused today (never a failed test).
+ */
 export async function finishOidcTest(deps: SsoDeps, v: VerifiedOidcLogin): Promise<CallbackOutcome> {
-  const found = await findDirectoryUser(deps.db, v.tenant.id, v.claims, v.conn.settings);
-  const jit = v.conn.settings.provisioning === "jit";
-  let status: string;
-  let code: string | undefined;
-  let roles: string[] = [];
-  if (found.kind === "found") {
-    status = found.user.active ? "active" : "inactive";
-    if (!found.user.active) code = "USER_INACTIVE";
-    roles = await rolesOfUser(deps.db, v.tenant.id, found.user.id);
-  } else if (found.kind === "ambiguous") {
-    status = "ambiguous";
-    code = "AMBIGUOUS_USER";
-  } else {
-    status = jit ? "would_be_created" : "not_found";
-    if (!jit) code = "USER_NOT_FOUND";
-    else roles = [v.tenant.settings.defaultRole];
-  }
-  const ok = code === undefined;
-  const redirectUri = `${deps.config.publicUrl}/sso/${encodeURIComponent(v.tenant.slug)}/oidc/callback`;
-  const message = ok
-    ? undefined
-    : code === "USER_NOT_FOUND"
-      ? "User not found: ask your administrator to provision you"
-      : `The directory refuses this user (${status})`;
-  const hint = code ? oidcHint(code, redirectUri) : undefined;
+  const dir = await directoryFinding(deps.db, v.tenant, v.claims, v.conn.settings);
   const report = {
-    outcome: ok ? "success" : "failure",
-    ...(code ? { code, message, hint } : {}),
-    checks: checks(ok ? undefined : "directory", code ? { code, message: message!, hint: hint! } : undefined),
+    outcome: "success",
+    checks: checks(undefined).map((c) =>
+      c.check === "directory" && dir.warning ? { ...dir.warning, status: "warning" as const } : c,
+    ),
+    warnings: dir.warning ? [dir.warning] : [],
     claims: boundedDetails(v.idToken),
     mapped: {
       userName: v.claims.nameId,
@@ -158,27 +139,20 @@ export async function finishOidcTest(deps: SsoDeps, v: VerifiedOidcLogin): Promi
       groupsUnknown: v.claims.groupsUnknown === true,
       immutableId: v.claims.immutableId,
     },
-    user:
-      found.kind === "found"
-        ? {
-            id: found.user.id,
-            userName: found.user.userName,
-            email: found.user.primaryEmail,
-            active: found.user.active,
-            matchedBy: found.matchedBy,
-          }
-        : null,
-    status,
+    user: dir.user,
+    status: dir.status,
     provisioning: v.conn.settings.provisioning,
-    roles,
+    roles: dir.roles,
   };
   const at = deps.now().toISOString();
-  await completeOidcTest(deps.db, v.tenant.id, v.request.testId!, ok ? "succeeded" : "failed", report, at);
+  await completeOidcTest(deps.db, v.tenant.id, v.request.testId!, "succeeded", report, at);
   const test = await findOidcTest(deps.db, v.tenant.id, v.request.testId!);
-  if (ok && test) await markOidcTested(deps.db, v.tenant.id, test.configVersion, at);
+  if (test) await markOidcTested(deps.db, v.tenant.id, test.configVersion, at);
   return {
     kind: "test",
-    ok,
-    message: ok ? "The test succeeded: you can enable single sign-on." : String(message),
+    ok: true,
+    message: dir.warning
+      ? `The test succeeded: you can enable single sign-on. Note: ${dir.warning.message}`
+      : "The test succeeded: you can enable single sign-on.",
   };
 }

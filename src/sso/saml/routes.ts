@@ -10,7 +10,7 @@ import { findTenantConnectionBySlug } from "./connection-store.js";
 import { SsoFailure } from "./acs-checks.js";
 import { truncate } from "../bounded.js";
 import { formBody, queryString, readCookie, setCookie } from "../http-util.js";
-import { discover } from "../discover.js";
+import { discoverRoute } from "../discover.js";
 import { loadTenantConnection, startLogin } from "./login.js";
 import { sendPage } from "../pages.js";
 import type { OAuthParams } from "../request-store.js";
@@ -176,8 +176,9 @@ export function ssoRoutes(deps: Deps): Router {
       // OIDC Core §3.1.2.1 login_hint: the connection the hint's e-mail routes to, when it is one
       // of this client's tenant (several connections); otherwise the tenant's default.
       const hint = queryString(req, "login_hint");
-      const routed = hint ? await discover(deps, hint) : undefined;
+      const routed = hint ? await discoverRoute(deps, hint) : undefined;
       const connectionId = routed?.sso && routed.tenant === slug ? routed.connection : undefined;
+      if (connectionId && routed?.type === "oidc") return beginOidcLogin(deps, req, res, slug, { oauth });
       if (connectionId) return beginLogin(req, res, slug, { oauth, connectionId });
       // The hand-off works whichever protocol the tenant signs in with: SAML when its default
       // SAML connection is enabled, else OpenID Connect when that one is (else SAML's refusal).

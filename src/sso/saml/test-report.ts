@@ -6,9 +6,8 @@ import { consumeOnce } from "./acs.js";
 import type { SamlConnection } from "./connection-store.js";
 import { completeTest, findTest, markTested } from "./connection-store.js";
 import type { SsoDeps } from "./connections.js";
-import { findDirectoryUser } from "../gate.js";
 import type { SamlRequestRow } from "../request-store.js";
-import { rolesOfUser } from "../roles.js";
+import { directoryFinding } from "../test-directory.js";
 import { spUrls } from "./sp.js";
 
 const JIT_HINT =
@@ -69,41 +68,16 @@ export async function recordTestFailure(
 
 /**
  * A verified test login: no session, but a report of what the login would do: the NameID,
- * every attribute, the matched directory user and status, the roles they would get.
+ * every attribute, the matched directory user and status, the roles they would get, and a
+ * warning when a real sign-in of this person would be refused today.
  */
 export async function finishTest(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOutcome> {
   const now = deps.now();
   await deps.db.transaction((trx) => consumeOnce(trx, v, now));
-  const found = await findDirectoryUser(deps.db, v.tenant.id, v.claims, v.conn.settings);
-  const jit = v.conn.settings.provisioning === "jit";
-  let status: string;
-  let code: string | undefined;
-  let roles: string[] = [];
-  if (found.kind === "found") {
-    status = found.user.active ? "active" : "inactive";
-    if (!found.user.active) code = "USER_INACTIVE";
-    roles = await rolesOfUser(deps.db, v.tenant.id, found.user.id);
-  } else if (found.kind === "ambiguous") {
-    status = "ambiguous";
-    code = "AMBIGUOUS_USER";
-  } else {
-    status = jit ? "would_be_created" : "not_found";
-    if (!jit) code = "USER_NOT_FOUND";
-    else roles = [v.tenant.settings.defaultRole];
-  }
-  const ok = code === undefined;
-  const urls = spUrls(deps.config.publicUrl, v.tenant.slug, v.conn);
+  // The directory match is information (a warning), never a failed configuration test.
+  const dir = await directoryFinding(deps.db, v.tenant, v.claims, v.conn.settings);
   const report = {
-    outcome: ok ? "success" : "failure",
-    ...(code
-      ? {
-          code,
-          message:
-            code === "USER_NOT_FOUND"
-              ? "User not found: ask your administrator to provision you"
-              : `The directory refuses this user (${status})`,
-        }
-      : {}),
+    outcome: "success",
     nameId: v.claims.nameId,
     nameIdFormat: v.claims.nameIdFormat,
     attributes: v.claims.attributes,
@@ -116,31 +90,22 @@ export async function finishTest(deps: SsoDeps, v: VerifiedLogin): Promise<AcsOu
       immutableId: v.claims.immutableId,
     },
     assertionId: v.verified.id,
-    user:
-      found.kind === "found"
-        ? {
-            id: found.user.id,
-            userName: found.user.userName,
-            email: found.user.primaryEmail,
-            active: found.user.active,
-            matchedBy: found.matchedBy,
-          }
-        : null,
-    status,
+    user: dir.user,
+    status: dir.status,
     provisioning: v.conn.settings.provisioning,
-    roles,
-    ...(code
-      ? { hint: hintFor(code, {}, urls.acsUrl, urls.entityId) ?? "Check the user's status in the directory." }
-      : {}),
+    roles: dir.roles,
+    warnings: dir.warning ? [dir.warning] : [],
   };
   const at = now.toISOString();
-  await completeTest(deps.db, v.tenant.id, v.request!.testId!, ok ? "succeeded" : "failed", report, at);
+  await completeTest(deps.db, v.tenant.id, v.request!.testId!, "succeeded", report, at);
   const test = await findTest(deps.db, v.tenant.id, v.request!.testId!);
   const ofThis = test && (test.connectionId ?? (v.conn.isDefault ? v.conn.id : null)) === v.conn.id;
-  if (ok && ofThis) await markTested(deps.db, v.tenant.id, v.conn.id, test.configVersion, at);
+  if (ofThis) await markTested(deps.db, v.tenant.id, v.conn.id, test.configVersion, at);
   return {
     kind: "test",
-    ok,
-    message: ok ? "The test succeeded: you can enable single sign-on." : String(report.message),
+    ok: true,
+    message: dir.warning
+      ? `The test succeeded: you can enable single sign-on. Note: ${dir.warning.message}`
+      : "The test succeeded: you can enable single sign-on.",
   };
 }
