@@ -13,6 +13,7 @@ const ORDER = Object.keys(NAMES);
 
 const WORDS = {
   passed: "Passed",
+  warning: "Passed, with a warning",
   failed: "Failed",
   skipped: "Not reached",
   waiting: "Waiting for the sign-in",
@@ -57,6 +58,8 @@ export function OidcTestReport(props: { test: OidcTest }) {
             <strong>{NAMES[c.check] ?? c.check}</strong>: {WORDS[c.status] ?? c.status}
             {c.status === "failed" && c.message ? <p>Reason: {c.message}</p> : null}
             {c.status === "failed" && c.hint ? <p>Fix: {c.hint}</p> : null}
+            {c.status === "warning" && c.message ? <p>Note: {c.message}</p> : null}
+            {c.status === "warning" && c.hint ? <p>What to do: {c.hint}</p> : null}
           </li>
         ))}
       </ul>

@@ -3,7 +3,7 @@ import type { SamlTest } from "../../sso/saml/connection-store.js";
 /** One check of a test report, in words. */
 interface Check {
   name: string;
-  state: "pass" | "fail" | "waiting" | "skipped";
+  state: "pass" | "warning" | "fail" | "waiting" | "skipped";
   reason?: string;
   fix?: string;
 }
@@ -56,7 +56,18 @@ export function checksOf(test: SamlTest): Check[] {
   const code = typeof report.code === "string" ? report.code : undefined;
   const failedAt = code ? CHECKS.findIndex((c) => c.codes.includes(code)) : -1;
   const at = code && failedAt < 0 ? 0 : failedAt;
+  // A passing test can carry the directory check as a warning (the person is not in the directory
+  // yet, or would be refused today): src/sso/test-directory.ts.
+  const warnings = Array.isArray(report.warnings) ? (report.warnings as Array<Record<string, unknown>>) : [];
+  const directoryWarning = warnings.find((w) => w?.check === "directory");
   return CHECKS.map((c, i) => {
+    if (!code && directoryWarning && i === CHECKS.length - 1)
+      return {
+        name: c.name,
+        state: "warning",
+        reason: String(directoryWarning.message ?? directoryWarning.code ?? ""),
+        fix: typeof directoryWarning.hint === "string" ? directoryWarning.hint : undefined,
+      };
     if (!code || i < at) return { name: c.name, state: "pass" };
     if (i > at) return { name: c.name, state: "skipped" };
     return {
@@ -73,6 +84,7 @@ export function checksOf(test: SamlTest): Check[] {
 
 const WORDS = {
   pass: "Passed",
+  warning: "Passed, with a warning",
   fail: "Failed",
   waiting: "Waiting for the IdP sign-in",
   skipped: "Not reached",
@@ -98,8 +110,16 @@ export function TestReport(props: { test: SamlTest }) {
         {checksOf(t).map((c) => (
           <li class={c.state}>
             <strong>{c.name}</strong>: {WORDS[c.state]}
-            {c.reason ? <p>Reason: {c.reason}</p> : null}
-            {c.fix ? <p>Fix: {c.fix}</p> : null}
+            {c.reason ? (
+              <p>
+                {c.state === "warning" ? "Note" : "Reason"}: {c.reason}
+              </p>
+            ) : null}
+            {c.fix ? (
+              <p>
+                {c.state === "warning" ? "What to do" : "Fix"}: {c.fix}
+              </p>
+            ) : null}
           </li>
         ))}
       </ul>
