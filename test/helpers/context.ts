@@ -313,7 +313,7 @@ export function scimClient(ctx: TestContext, token: string) {
 }
 
 /** A PatchOp message body. */
-export function patchOp(...ops: Array<{ op: string; path?: string; value?: unknown }>) {
+export function patchOp(...ops: Array<Record<string, unknown>>) {
   return { schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: ops };
 }
 

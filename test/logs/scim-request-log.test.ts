@@ -65,7 +65,7 @@ for (const backend of allBackends()) {
 
     it("a password set by PATCH is nowhere in the log or the database", async () => {
       const created = await scim.post("/Users", userBody("pw@logged.test")).expect(201);
-      const secrets = [1, 2, 3, 4].map((i) => `Secret${i}-${Math.random().toString(36).slice(2)}`);
+      const secrets = [1, 2, 3, 4, 5, 6].map((i) => `Secret${i}-${Math.random().toString(36).slice(2)}`);
       await scim
         .patch(
           `/Users/${created.body.id}`,
@@ -73,6 +73,8 @@ for (const backend of allBackends()) {
             { op: "replace", path: "password", value: secrets[0] },
             { op: "replace", path: `${CORE}:password`, value: secrets[1] },
             { op: "replace", value: { PassWord: secrets[2], displayName: "Pat" } },
+            // Keys in another case, as the PATCH engine accepts them (RFC 7643 §2.1).
+            { Op: "Replace", Path: "password", Value: secrets[4] },
           ),
         )
         .expect(200);
@@ -86,6 +88,11 @@ for (const backend of allBackends()) {
               path: `/Users/${created.body.id}`,
               data: patchOp({ op: "replace", path: "password", value: secrets[3] }),
             },
+            {
+              method: "PATCH",
+              path: `/Users/${created.body.id}`,
+              data: patchOp({ OP: "replace", PATH: "Password", VALUE: secrets[5] }),
+            },
           ],
         })
         .expect(200);
@@ -95,6 +102,7 @@ for (const backend of allBackends()) {
       assert.equal(full.requestBody.Operations[0].value, "[redacted]");
       assert.equal(full.requestBody.Operations[1].value, "[redacted]");
       assert.deepEqual(full.requestBody.Operations[2].value, { PassWord: "[redacted]", displayName: "Pat" });
+      assert.equal(full.requestBody.Operations[3].Value, "[redacted]");
       await ctx.deps.scimLog.flush();
       const text = await databaseText(ctx.deps.db);
       for (const s of secrets) {

@@ -52,11 +52,15 @@ function walk(v: unknown, depth: number): unknown {
     return kept;
   }
   const o = v as Record<string, unknown>;
-  // A PATCH operation (RFC 7644 §3.5.2) or a Bulk one: its value is as secret as its path.
-  const secretPath = typeof o.path === "string" && isSecretName(o.path);
+  // A PATCH operation (RFC 7644 §3.5.2) or a Bulk one: its value is as secret as its path. Keys
+  // in any case: the PATCH engine reads `Path`/`Value` as IdPs send them (attribute names are
+  // case-insensitive, RFC 7643 §2.1), so the log must not be stricter about spelling than it.
+  const secretPath = Object.entries(o).some(
+    ([k, x]) => k.toLowerCase() === "path" && typeof x === "string" && isSecretName(x),
+  );
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(o)) {
-    if (isSecretName(k) || (secretPath && k === "value")) out[cutString(k)] = REDACTED;
+    if (isSecretName(k) || (secretPath && k.toLowerCase() === "value")) out[cutString(k)] = REDACTED;
     else out[cutString(k)] = walk(x, depth + 1);
   }
   return out;
