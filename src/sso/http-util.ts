@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from "express";
 import { AppError } from "../http/errors.js";
+import { findBadString } from "../http/input-guard.js";
 
 /** Requests whose form body was read (a stream is read once). */
 const formsRead = new WeakSet<Request>();
@@ -42,6 +43,18 @@ export function formBody(limitBytes: number): RequestHandler {
       const out: Record<string, string> = {};
       for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8")))
         if (!(k in out)) out[k] = v;
+      // As for JSON bodies (src/http/input-guard.ts): a NUL or an unpaired surrogate is refused
+      // here, once, for every form (console, ACS, token endpoint); PostgreSQL would refuse it
+      // later with a 500 where SQLite stores it.
+      const bad = findBadString(out);
+      if (bad)
+        return next(
+          new AppError(
+            400,
+            "INVALID_REQUEST",
+            `Form field ${String(bad.path[0] ?? "")} contains ${bad.problem}`,
+          ),
+        );
       req.body = out;
       next();
     });

@@ -196,6 +196,21 @@ for (const backend of allBackends()) {
       assert.equal((await new ConsoleClient(ctx).exchange(created.body.url)).status, 410);
     });
 
+    it("a form field with a NUL is a 400 on both databases, and nothing is stored", async () => {
+      const a = admin(ctx);
+      const created = await a.post("/admin/v1/tenants/globex/setup-links", { scopes: ["scim"] }).expect(201);
+      const b = new ConsoleClient(ctx);
+      await b.exchange(created.body.url);
+      await b.get("/console/t/globex/scim");
+      const tenant = await ctx.deps.db("tenants").where({ slug: "globex" }).first();
+      const before = (await ctx.deps.db("scim_tokens").where({ tenant_id: tenant.id })).length;
+      // (An unpaired surrogate cannot arrive in a form: UTF-8 encoding turns it into U+FFFD.)
+      const res = await b.post("/console/t/globex/scim/tokens", { name: "a\u0000b" });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.text, /NUL/);
+      assert.equal((await ctx.deps.db("scim_tokens").where({ tenant_id: tenant.id })).length, before);
+    });
+
     it("console actions are events naming the actor, never a secret", async () => {
       const a = admin(ctx);
       const created = await a.post("/admin/v1/tenants/globex/setup-links", { scopes: ["scim"] }).expect(201);
