@@ -48,7 +48,7 @@ for (const backend of allBackends()) {
       await c.get("/console/t/acme/sso");
       const res = await c.post("/console/t/acme/sso/provisioning", {
         provisioning: "jit",
-        defaultRole: "admin",
+        defaultRole: "member",
       });
       assert.equal(res.status, 303);
       const view = (await admin(ctx).get("/admin/v1/tenants/acme/saml").expect(200)).body;
