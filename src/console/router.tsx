@@ -60,7 +60,7 @@ export function consoleRoutes(deps: Deps): Router {
     "/static",
     express.static(STATIC_DIR, { index: false, fallthrough: false, maxAge: "1h", dotfiles: "deny" }),
   );
-  r.use(formBody(deps.config.bodyLimitBytes));
+  r.use(formBody(deps.config.bodyLimitBytes, { refuseBadStrings: true }));
   const limited = limitRequests({ perAddress: signInLimiter(deps), dialect: () => "html" });
   const secure = deps.config.publicUrl.startsWith("https:");
 

@@ -10,7 +10,7 @@ const formsRead = new WeakSet<Request>();
  * them): application/x-www-form-urlencoded only, read up to `limitBytes` (413 beyond). The
  * values land in req.body as a flat string map (repeated keys keep the first value).
  */
-export function formBody(limitBytes: number): RequestHandler {
+export function formBody(limitBytes: number, opts: { refuseBadStrings?: boolean } = {}): RequestHandler {
   return (req, _res, next) => {
     // Read already (the rate limiter reads /oauth/token's form to find the client's tenant).
     if (formsRead.has(req)) return next();
@@ -43,10 +43,11 @@ export function formBody(limitBytes: number): RequestHandler {
       const out: Record<string, string> = {};
       for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8")))
         if (!(k in out)) out[k] = v;
-      // As for JSON bodies (src/http/input-guard.ts): a NUL or an unpaired surrogate is refused
-      // here, once, for every form (console, ACS, token endpoint); PostgreSQL would refuse it
-      // later with a 500 where SQLite stores it.
-      const bad = findBadString(out);
+      // As for JSON bodies (src/http/input-guard.ts): a NUL is refused here, for the forms whose
+      // fields are stored (the console); PostgreSQL would refuse it later with a 500 where SQLite
+      // stores it. The OAuth and SAML endpoints answer in their own protocol's words instead
+      // (e.g. RFC 6749 invalid_client for a client_id no client can have).
+      const bad = opts.refuseBadStrings ? findBadString(out) : undefined;
       if (bad)
         return next(
           new AppError(

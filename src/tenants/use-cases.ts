@@ -139,7 +139,6 @@ async function updateTenantOnce(
     !(await findRoleByKey(trx, tenant.id, updated.settings.defaultRole))
   )
     throw unknownDefaultRole(updated.settings.defaultRole);
-  assertDefaultRoleNotConsole(tenant, updated);
   await store.updateTenantRow(trx, updated);
   return updated;
 }
@@ -164,22 +163,6 @@ function settingsJobs(was: Tenant, is: Tenant): CatalogJobSpec[] {
   )
     jobs.push(purgeScheduleJob(is.id));
   return jobs;
-}
-
-/**
- * The default role goes to everyone the IdP sends (and to every JIT user): if it were one of the
- * consoleRoles, every member could sign in to the tenant's console, and a session allowed only to
- * configure SSO (a setup link scoped "sso") could hand console access to everyone by choosing
- * the default role. Checked when either setting changes.
- */
-function assertDefaultRoleNotConsole(was: Tenant, is: Tenant): void {
-  const [a, b] = [was.settings, is.settings];
-  if (a.defaultRole === b.defaultRole && JSON.stringify(a.consoleRoles) === JSON.stringify(b.consoleRoles))
-    return;
-  if (!b.consoleRoles.includes(b.defaultRole)) return;
-  const field = a.defaultRole !== b.defaultRole ? "settings.defaultRole" : "settings.consoleRoles";
-  const message = `'${b.defaultRole}' cannot be both the default role and a console role: every member would administer the console`;
-  throw new AppError(400, "VALIDATION_FAILED", `Invalid body: ${field}: ${message}`, [{ field, message }]);
 }
 
 /** A defaultRole that names no role of the tenant would leave uncovered users with none. */

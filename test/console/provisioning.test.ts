@@ -59,6 +59,23 @@ for (const backend of allBackends()) {
       assert.match(page.text, /The last test of these settings passed/);
     });
 
+    it("a tenant session cannot make a console role the default role (every member would get the console)", async () => {
+      const link = await admin(ctx)
+        .post("/admin/v1/tenants/acme/setup-links", { scopes: ["sso"] })
+        .expect(201);
+      const c = new ConsoleClient(ctx);
+      await c.exchange(link.body.url);
+      await c.get("/console/t/acme/sso");
+      const res = await c.post("/console/t/acme/sso/provisioning", {
+        provisioning: "jit",
+        defaultRole: "admin",
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.text, /may use this console/);
+      const tenant = (await admin(ctx).get("/admin/v1/tenants/acme").expect(200)).body;
+      assert.equal(tenant.settings.defaultRole, "member");
+    });
+
     it("PUT …/saml keeps its contract: provisioning there is a change that needs a new test", async () => {
       const view = (
         await admin(ctx).put("/admin/v1/tenants/acme/saml", { provisioning: "manual" }).expect(200)

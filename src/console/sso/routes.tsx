@@ -11,6 +11,7 @@ import type { TenantArea } from "../areas.js";
 import { recordConsoleAction } from "../audit.js";
 import type { FieldErrors } from "../components/field.js";
 import { fieldErrorsOf } from "../form-errors.js";
+import { readSettings } from "../../tenants/settings.js";
 import { areaRouter, ConsoleRefusal, consoleContext, consoleTenant } from "../http.js";
 import { renderPage } from "../page.js";
 import { findOidcConnection, findOidcTest } from "../../sso/oidc/connection-store.js";
@@ -190,9 +191,18 @@ export const ssoArea: TenantArea = {
           throw new AppError(400, "VALIDATION_FAILED", "Choose JIT or manual", [
             { field: "provisioning", message: "Choose just-in-time or manual provisioning" },
           ]);
-        await tenants.updateTenant(deps, tenant.slug, {
-          settings: { defaultRole: String(f.defaultRole ?? "") },
-        });
+        const defaultRole = String(f.defaultRole ?? "");
+        // The default role goes to everyone the IdP sends: a console role there would give every
+        // member the tenant's console, and a session allowed only to configure SSO (a setup link
+        // scoped "sso") could grant that to all. Only an operator may (admin API or operator pages).
+        if (!consoleContext(res).operator && readSettings(tenant.settings).consoleRoles.includes(defaultRole))
+          throw new AppError(400, "VALIDATION_FAILED", "The default role cannot be a console role", [
+            {
+              field: "settings.defaultRole",
+              message: `“${defaultRole}” may use this console: as the default role every member would get it. Choose another role.`,
+            },
+          ]);
+        await tenants.updateTenant(deps, tenant.slug, { settings: { defaultRole } });
         // Not a configuration change: a tested or enabled connection stays so (see setProvisioning).
         if (await findConnection(deps.db, tenant.id))
           await connections.setProvisioning(deps, tenant.slug, provisioning);
