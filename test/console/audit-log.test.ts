@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { TENANT_AREAS } from "../../src/console/areas.js";
 import { createOperatorLink } from "../../src/console/links.js";
 import { createAdminKey } from "../../src/tenants/admin-keys.js";
 import { admin, allBackends, createTestContext, type TestContext } from "../helpers/context.js";
@@ -8,6 +9,110 @@ import { ConsoleClient } from "./helpers.js";
 // Issue 18: every admin action, from the admin API, the CLI AND the console, is in the hash-chained
 // audit log; the console's actor appears as the setup link, the directory user or the credential
 // the operator signed in with, never with a secret.
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: Layer[] };
+  matchers?: Array<(p: string) => false | { path: string }>;
+}
+
+/** Where a nested router is mounted: Express 5 keeps no mount path, so ask what it matches. */
+const MOUNTS = ["/console", "/operator", "/t/:slug", ...TENANT_AREAS.map((a) => `/${a.path}`)];
+function mountOf(layer: Layer): string {
+  for (const m of MOUNTS) {
+    const hit = layer.matchers?.[0]?.(`${m.replace(":slug", "acme")}/x`);
+    if (hit && hit.path === m.replace(":slug", "acme")) return m;
+  }
+  return "";
+}
+
+/** Every POST route under /console, as its full path pattern. */
+function consolePosts(app: { router: { stack: Layer[] } }): string[] {
+  const out: string[] = [];
+  const visit = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route?.methods.post) out.push(`${prefix}${layer.route.path === "/" ? "" : layer.route.path}`);
+      else if (Array.isArray(layer.handle?.stack)) visit(layer.handle.stack, prefix + mountOf(layer));
+    }
+  };
+  visit(app.router.stack, "");
+  return out.filter((p) => p.startsWith("/console/")).sort();
+}
+
+/**
+ * Every console POST and what it records in the audit log (`console.<action>`), or why it records
+ * nothing. A new console POST fails the walk below until it is listed here; the tests further
+ * down check the recording itself, one action per area.
+ */
+const CONSOLE_POSTS: Record<string, string> = {
+  "/console/sign-in": "console.sign_in.admin_key",
+  "/console/link": "console.sign_in.link",
+  "/console/setup": "console.sign_in.setup_link",
+  "/console/sign-out": "none: ends the caller's own session",
+  "/console/operator/tenants": "console.tenant.create",
+  "/console/operator/tenants/:slug": "console.tenant.settings",
+  "/console/operator/tenants/:slug/delete": "console.tenant.delete",
+  "/console/operator/admin-keys": "console.admin_key.create",
+  "/console/operator/admin-keys/:id/revoke": "console.admin_key.revoke",
+  "/console/operator/jobs/:id/retry": "console.job.retry",
+  "/console/operator/tenants/:slug/setup-links": "console.setup_link.create",
+  "/console/operator/tenants/:slug/setup-links/:id/revoke": "console.setup_link.revoke",
+  "/console/t/:slug/scim/tokens": "console.scim.token.create",
+  "/console/t/:slug/scim/tokens/:id/revoke": "console.scim.token.revoke",
+  "/console/t/:slug/domains": "console.domain.add",
+  "/console/t/:slug/domains/verify": "console.domain.verify",
+  "/console/t/:slug/domains/delete": "console.domain.delete",
+  "/console/t/:slug/domains/policy": "console.sso_policy.require_on / require_off",
+  "/console/t/:slug/domains/break-glass": "console.sso_policy.break_glass",
+  "/console/t/:slug/domains/arm": "console.break_glass.arm",
+  "/console/t/:slug/domains/disarm": "console.break_glass.disarm",
+  "/console/t/:slug/events/webhooks": "console.webhook.create",
+  "/console/t/:slug/events/webhooks/:id/delete": "console.webhook.delete",
+  "/console/t/:slug/events/webhooks/:id/deliveries/:deliveryId/redeliver": "console.webhook.redeliver",
+  "/console/t/:slug/members/invite": "console.member.invite",
+  "/console/t/:slug/members/:id/roles": "console.member.role.grant",
+  "/console/t/:slug/members/:id/roles/remove": "console.member.role.remove",
+  "/console/t/:slug/members/:id/sessions/:sessionId/revoke": "console.member.session.revoke",
+  "/console/t/:slug/members/:id/offboard": "console.member.offboard",
+  "/console/t/:slug/roles/roles": "console.role.create",
+  "/console/t/:slug/roles/roles/:key": "console.role.update",
+  "/console/t/:slug/roles/roles/:key/delete": "console.role.delete",
+  "/console/t/:slug/roles/mappings/preview": "none: a read (shows the preview, changes nothing)",
+  "/console/t/:slug/roles/mappings": "console.role_mapping.create",
+  "/console/t/:slug/roles/mappings/:id/preview-remove": "none: a read (shows the preview, changes nothing)",
+  "/console/t/:slug/roles/mappings/:id/delete": "console.role_mapping.delete",
+  "/console/t/:slug/sso/idp": "console.sso.idp.save",
+  "/console/t/:slug/sso/test": "console.sso.test.start",
+  "/console/t/:slug/sso/enable": "console.sso.enable",
+  "/console/t/:slug/sso/disable": "console.sso.disable",
+  "/console/t/:slug/sso/provisioning": "console.sso.provisioning",
+  "/console/t/:slug/sso/oidc": "console.sso.oidc.save",
+  "/console/t/:slug/sso/oidc/test": "console.sso.oidc.test.start",
+  "/console/t/:slug/sso/oidc/enable": "console.sso.oidc.enable",
+  "/console/t/:slug/sso/oidc/disable": "console.sso.oidc.disable",
+};
+
+describe("every console POST is accounted for in the audit log", () => {
+  it("the console's POST routes are exactly those listed with the audit action they record", async () => {
+    const ctx = await createTestContext({ name: "sqlite" });
+    try {
+      const posts = consolePosts(ctx.app as unknown as { router: { stack: Layer[] } });
+      assert.ok(posts.length >= 40, `the walk found the console's POST routes (${posts.length})`);
+      assert.deepEqual(
+        posts.filter((p) => !(p in CONSOLE_POSTS)),
+        [],
+        "console POST routes not listed: record them with recordConsoleAction and list them here",
+      );
+      assert.deepEqual(
+        Object.keys(CONSOLE_POSTS).filter((k) => !posts.includes(k)),
+        [],
+        "listed console POST routes that no longer exist",
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
+});
 
 for (const backend of allBackends()) {
   describe(`console actions in the audit log [${backend.name}]`, { skip: backend.skip }, () => {
