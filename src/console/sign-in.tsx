@@ -108,6 +108,7 @@ export async function signInWithKey(deps: Deps, req: Request, res: Response) {
     action: "console.sign_in.admin_key",
     tenantId: null,
     requestId: req.id,
+    ip: req.ip,
   });
   res.redirect(303, landingOf(null, []));
 }
@@ -147,6 +148,7 @@ export async function exchange(deps: Deps, req: Request, res: Response, kind: "l
       action: "console.sign_in.link",
       tenantId: null,
       requestId: req.id,
+      ip: req.ip,
     });
     return res.redirect(303, landingOf(null, []));
   }
@@ -165,6 +167,7 @@ export async function exchange(deps: Deps, req: Request, res: Response, kind: "l
     action: "console.sign_in.setup_link",
     tenantId: tenant.id,
     requestId: req.id,
+    ip: req.ip,
   });
   res.redirect(303, landingOf(tenant.slug, link.scopes));
 }
@@ -202,6 +205,7 @@ export async function ssoCallback(deps: Deps, req: Request, res: Response) {
     action: "console.sign_in.sso",
     tenantId: tenant.id,
     requestId: req.id,
+    ip: req.ip,
   });
   // The IdP's cross-site POST started this redirect chain, so a SameSite=Strict cookie would not
   // ride on a redirect: a page of ours starts a same-site navigation instead.

@@ -215,3 +215,9 @@ export async function adminKeyActive(db: Db, id: string): Promise<boolean> {
   const r = await db("admin_keys").where({ id }).whereNull("revoked_at").first("id");
   return Boolean(r);
 }
+
+/** An admin key's name, revoked or not (the audit log names the key an operator signed in with). */
+export async function adminKeyName(db: Db, id: string): Promise<string | undefined> {
+  const r = await db("admin_keys").where({ id }).first("name");
+  return r ? String(r.name) : undefined;
+}

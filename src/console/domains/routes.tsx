@@ -39,6 +39,8 @@ export const domainsArea: TenantArea = {
         tenantId: consoleTenant(res).id,
         target,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
     const slug = (res: Response) => consoleTenant(res).slug;
     /** Who changed the policy, on its `sso.policy_changed` event (an id, never a secret). */

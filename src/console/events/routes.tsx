@@ -28,6 +28,8 @@ export const eventsArea: TenantArea = {
         tenantId: consoleTenant(res).id,
         target,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
     const idOf = (v: unknown) => {
       const id = String(v);

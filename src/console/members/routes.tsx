@@ -33,6 +33,8 @@ export const membersArea: TenantArea = {
         tenantId: consoleTenant(res).id,
         target,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
     /** The admin request behind an action, as the access use cases record it on receipts. */
     const origin = (req: Request, res: Response): access.AdminOrigin => ({

@@ -104,6 +104,8 @@ export function operatorRouter(deps: Deps): Router {
         tenantId: t.id,
         target: t.slug,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
       res.redirect(303, "/console/operator/tenants?done=created");
     } catch (err) {
@@ -189,6 +191,8 @@ export function operatorRouter(deps: Deps): Router {
         tenantId: t.id,
         target: t.slug,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
       res.redirect(303, `/console/operator/tenants/${encodeURIComponent(t.slug)}?done=saved`);
     } catch (err) {
@@ -211,6 +215,8 @@ export function operatorRouter(deps: Deps): Router {
       tenantId: null,
       target: t.slug,
       requestId: req.id,
+      ip: req.ip,
+      form: req.body,
     });
     res.redirect(303, "/console/operator/tenants?done=deleted");
   });
@@ -287,6 +293,8 @@ export function operatorRouter(deps: Deps): Router {
         tenantId: null,
         target: k.id,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
       await keysPage(res, {}, { name: k.name, token: k.token });
     } catch (err) {
@@ -304,6 +312,8 @@ export function operatorRouter(deps: Deps): Router {
       tenantId: null,
       target: req.params.id,
       requestId: req.id,
+      ip: req.ip,
+      form: req.body,
     });
     res.redirect(303, "/console/operator/admin-keys?done=revoked");
   });
@@ -368,6 +378,8 @@ export function operatorRouter(deps: Deps): Router {
       tenantId: job.tenantId ?? null,
       target: String(job.id),
       requestId: req.id,
+      ip: req.ip,
+      form: req.body,
     });
     res.redirect(303, "/console/operator/jobs?state=failed&done=retried");
   });

@@ -142,6 +142,8 @@ export function setupLinkPages(deps: Deps, r: Router): void {
         tenantId: tenant.id,
         target: link.id,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
       await show(req, res, { created: { url: link.url, expiresAt: link.expiresAt } });
     } catch (err) {
@@ -159,6 +161,8 @@ export function setupLinkPages(deps: Deps, r: Router): void {
       tenantId: tenant.id,
       target: String(req.params.id),
       requestId: req.id,
+      ip: req.ip,
+      form: req.body,
     });
     res.redirect(303, `${base(tenant.slug)}?done=revoked`);
   });

@@ -32,6 +32,8 @@ export const rolesArea: TenantArea = {
         tenantId: consoleTenant(res).id,
         target,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
     const keyOf = (req: Request) => {
       const key = String(req.params.key);

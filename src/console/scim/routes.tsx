@@ -126,6 +126,8 @@ export const scimArea: TenantArea = {
           tenantId: tenant.id,
           target: t.id,
           requestId: req.id,
+          ip: req.ip,
+          form: req.body,
         });
         await show(req, res, { created: { name: t.name, token: t.token } });
       } catch (err) {
@@ -144,6 +146,8 @@ export const scimArea: TenantArea = {
         tenantId: tenant.id,
         target: req.params.id,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
       res.redirect(303, `${base(tenant.slug)}?done=revoked`);
     });

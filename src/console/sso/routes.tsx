@@ -106,6 +106,8 @@ export const ssoArea: TenantArea = {
         action,
         tenantId: consoleTenant(res).id,
         requestId: req.id,
+        ip: req.ip,
+        form: req.body,
       });
 
     r.get("/", (req, res) => show(req, res));
