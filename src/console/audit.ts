@@ -5,6 +5,8 @@ import type { AuditActor } from "../audit/store.js";
 import { findUserById } from "../directory/users-store.js";
 import { recordEvents } from "../events/outbox.js";
 import { findTenantById } from "../tenants/store.js";
+import type { Request, Response } from "express";
+import { consoleContext, consoleTenant } from "./http.js";
 import type { Actor } from "./sessions.js";
 import { adminKeyName, findLinkById, insertAudit } from "./store.js";
 
@@ -111,4 +113,21 @@ export async function auditActorOf(
   if (keyName !== undefined) return { kind: "admin_key", id: actor.id, name: keyName };
   if (await findLinkById(deps.db, actor.id)) return { kind: "cli", id: actor.id, name: "console:link" };
   return { kind: "admin_key", id: actor.id, name: null };
+}
+
+/**
+ * The recorder a tenant page's actions share: `(req, res, action, target)` records the action
+ * of this request's actor on the page's tenant, with its request id, address and form fields.
+ */
+export function tenantActionRecorder(deps: AuditDeps) {
+  return (req: Request, res: Response, action: string, target: string) =>
+    recordConsoleAction(deps, {
+      actor: consoleContext(res).actor,
+      action,
+      tenantId: consoleTenant(res).id,
+      target,
+      requestId: req.id,
+      ip: req.ip,
+      form: req.body,
+    });
 }

@@ -1,10 +1,10 @@
-import type { Request, Response } from "express";
+import type { Response } from "express";
 import type { Deps } from "../../deps.js";
 import * as domains from "../../domains/use-cases.js";
 import { AppError } from "../../http/errors.js";
 import * as policy from "../../sso/policy.js";
 import type { TenantArea } from "../areas.js";
-import { recordConsoleAction } from "../audit.js";
+import { tenantActionRecorder } from "../audit.js";
 import { fieldErrorsOf } from "../form-errors.js";
 import { areaRouter, consoleContext, consoleTenant } from "../http.js";
 import { domainsPage } from "./page.js";
@@ -32,16 +32,7 @@ export const domainsArea: TenantArea = {
   router: (deps: Deps) => {
     const r = areaRouter();
     const base = (res: Response) => `/console/t/${encodeURIComponent(consoleTenant(res).slug)}/domains`;
-    const audit = (req: Request, res: Response, action: string, target: string) =>
-      recordConsoleAction(deps, {
-        actor: consoleContext(res).actor,
-        action,
-        tenantId: consoleTenant(res).id,
-        target,
-        requestId: req.id,
-        ip: req.ip,
-        form: req.body,
-      });
+    const audit = tenantActionRecorder(deps);
     const slug = (res: Response) => consoleTenant(res).slug;
     /** Who changed the policy, on its `sso.policy_changed` event (an id, never a secret). */
     const actorName = (res: Response) => {

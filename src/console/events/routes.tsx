@@ -1,10 +1,10 @@
-import type { Request, Response } from "express";
+import type { Response } from "express";
 import type { Deps } from "../../deps.js";
 import * as hooks from "../../events/webhooks.js";
 import type { TenantArea } from "../areas.js";
-import { recordConsoleAction } from "../audit.js";
+import { tenantActionRecorder } from "../audit.js";
 import { fieldErrorsOf } from "../form-errors.js";
-import { areaRouter, ConsoleRefusal, consoleContext, consoleTenant } from "../http.js";
+import { areaRouter, ConsoleRefusal, consoleTenant } from "../http.js";
 import { eventsPage } from "./feed.js";
 import { deliveriesPage, webhooksPage } from "./webhooks.js";
 
@@ -21,16 +21,7 @@ export const eventsArea: TenantArea = {
     const r = areaRouter();
     const base = (res: Response) =>
       `/console/t/${encodeURIComponent(consoleTenant(res).slug)}/events/webhooks`;
-    const audit = (req: Request, res: Response, action: string, target: string) =>
-      recordConsoleAction(deps, {
-        actor: consoleContext(res).actor,
-        action,
-        tenantId: consoleTenant(res).id,
-        target,
-        requestId: req.id,
-        ip: req.ip,
-        form: req.body,
-      });
+    const audit = tenantActionRecorder(deps);
     const idOf = (v: unknown) => {
       const id = String(v);
       if (!ID.test(id)) throw new ConsoleRefusal(404, "There is no such endpoint.");

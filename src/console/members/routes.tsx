@@ -5,7 +5,7 @@ import { getMember } from "../../directory/members.js";
 import * as roles from "../../roles/use-cases.js";
 import { inviteUser } from "../../sso/saml/invitations.js";
 import type { TenantArea } from "../areas.js";
-import { recordConsoleAction } from "../audit.js";
+import { tenantActionRecorder } from "../audit.js";
 import { fieldErrorsOf } from "../form-errors.js";
 import { areaRouter, ConsoleRefusal, consoleContext, consoleTenant } from "../http.js";
 import { invitePage } from "./invite.js";
@@ -26,16 +26,7 @@ export const membersArea: TenantArea = {
     const memberUrl = (res: Response, id: string, done: string) =>
       `/console/t/${encodeURIComponent(consoleTenant(res).slug)}/members/${encodeURIComponent(id)}?done=${done}`;
     /** Record the console action in the tenant's log, naming the actor (never a secret). */
-    const audit = (req: Request, res: Response, action: string, target: string) =>
-      recordConsoleAction(deps, {
-        actor: consoleContext(res).actor,
-        action,
-        tenantId: consoleTenant(res).id,
-        target,
-        requestId: req.id,
-        ip: req.ip,
-        form: req.body,
-      });
+    const audit = tenantActionRecorder(deps);
     /** The admin request behind an action, as the access use cases record it on receipts. */
     const origin = (req: Request, res: Response): access.AdminOrigin => ({
       requestId: req.id,

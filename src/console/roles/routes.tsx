@@ -4,9 +4,9 @@ import { groupDisplayNames } from "../../directory/groups-store.js";
 import { previewMappings } from "../../roles/preview.js";
 import * as roles from "../../roles/use-cases.js";
 import type { TenantArea } from "../areas.js";
-import { recordConsoleAction } from "../audit.js";
+import { tenantActionRecorder } from "../audit.js";
 import { fieldErrorsOf } from "../form-errors.js";
-import { areaRouter, ConsoleRefusal, consoleContext, consoleTenant } from "../http.js";
+import { areaRouter, ConsoleRefusal, consoleTenant } from "../http.js";
 import { rolesPage } from "./page.js";
 import { previewPage } from "./preview.js";
 
@@ -25,16 +25,7 @@ export const rolesArea: TenantArea = {
   router: (deps: Deps) => {
     const r = areaRouter();
     const base = (res: Response) => `/console/t/${encodeURIComponent(consoleTenant(res).slug)}/roles`;
-    const audit = (req: Request, res: Response, action: string, target: string) =>
-      recordConsoleAction(deps, {
-        actor: consoleContext(res).actor,
-        action,
-        tenantId: consoleTenant(res).id,
-        target,
-        requestId: req.id,
-        ip: req.ip,
-        form: req.body,
-      });
+    const audit = tenantActionRecorder(deps);
     const keyOf = (req: Request) => {
       const key = String(req.params.key);
       if (!KEY.test(key)) throw new ConsoleRefusal(404, "There is no such role.");
