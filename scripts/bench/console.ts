@@ -74,6 +74,8 @@ const { token } = await createConsoleSession(deps.db, {
   actorId: "admin_token",
   tenantId: null,
   scopes: [],
+  // Tied to ROSTER_ADMIN_TOKEN like a session from the sign-in form (else refused as changed).
+  adminTokenHash: deps.adminTokenHash,
   now: new Date(),
 });
 const app = createApp(deps);
