@@ -3,6 +3,7 @@ import type { Deps } from "../deps.js";
 import type { NavLink } from "./components/layout.js";
 import { domainsArea } from "./domains/routes.js";
 import { eventsArea } from "./events/routes.js";
+import { logsArea } from "./logs/routes.js";
 import { membersArea } from "./members/routes.js";
 import { rolesArea } from "./roles/routes.js";
 import { ssoArea } from "./sso/routes.js";
@@ -37,6 +38,7 @@ export const TENANT_AREAS: TenantArea[] = [
   membersArea,
   rolesArea,
   eventsArea,
+  logsArea,
 ];
 
 /** The nav links of a tenant for a session with these scopes (operators: all). */
