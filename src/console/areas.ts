@@ -56,4 +56,5 @@ export const OPERATOR_NAV: NavLink[] = [
   { href: "/console/operator/admin-keys", label: "Admin keys" },
   { href: "/console/operator/jobs", label: "Jobs & dead letters" },
   { href: "/console/operator/health", label: "System health" },
+  { href: "/console/operator/audit-log", label: "Audit log" },
 ];

@@ -15,6 +15,7 @@ import { DataTable, pageOf } from "../components/table.js";
 import { ConsoleRefusal, consoleContext } from "../http.js";
 import { renderPage } from "../page.js";
 import { fieldErrorsOf } from "../form-errors.js";
+import { auditLogPage } from "./audit-log.js";
 import { healthPage } from "./health.js";
 import { setupLinkPages } from "./setup-links.js";
 
@@ -385,6 +386,7 @@ export function operatorRouter(deps: Deps): Router {
   });
 
   r.get("/health", (_req, res) => healthPage(deps, res));
+  r.get("/audit-log", (req, res) => auditLogPage(deps, res, req.query as Record<string, unknown>));
   setupLinkPages(deps, r);
   return r;
 }
