@@ -121,6 +121,10 @@ const pages = [
   "/console/t/bench/events?type=console.action",
   "/console/t/bench/events/webhooks",
   `/console/t/bench/events/webhooks/${hook.id}`,
+  "/console/t/bench/logs",
+  "/console/t/bench/logs?status=4xx",
+  "/console/t/bench/logs/sign-ins",
+  "/console/operator/audit-log",
 ];
 const lat = new Latencies();
 console.log(`console pages, ${db.pg ? "PostgreSQL" : "SQLite"}, ${N} users, ${ROUNDS} requests per page`);

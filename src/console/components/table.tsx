@@ -20,7 +20,7 @@ export function DataTable<T>(props: {
   // A wide table scrolls inside its wrapper: the wrapper is a named, focusable region so a
   // keyboard can scroll it (WCAG 2.1.1; axe scrollable-region-focusable).
   return (
-    <div class="table-wrap" role="region" aria-label={props.caption} tabindex={0}>
+    <section class="table-wrap" aria-label={props.caption} tabindex={0}>
       <table>
         <caption>{props.caption}</caption>
         <thead>
@@ -53,7 +53,7 @@ export function DataTable<T>(props: {
           {props.paging.hasNext ? <a href={props.paging.href(props.paging.page + 1)}>Next</a> : null}
         </nav>
       ) : null}
-    </div>
+    </section>
   );
 }
 

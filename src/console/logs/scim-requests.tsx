@@ -134,9 +134,13 @@ export async function scimRequestPage(deps: Deps, res: Response, id: string) {
         </ul>
       )}
       <h2>Request body</h2>
-      <pre>{body(e.requestBody)}</pre>
+      <pre class="log-text" tabindex={0}>
+        {body(e.requestBody)}
+      </pre>
       <h2>Response body</h2>
-      <pre>{body(e.responseBody)}</pre>
+      <pre class="log-text" tabindex={0}>
+        {body(e.responseBody)}
+      </pre>
     </>,
   );
 }

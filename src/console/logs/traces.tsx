@@ -139,7 +139,9 @@ export async function tracePage(deps: Deps, res: Response, ref: string) {
         empty="No check recorded."
       />
       <h2>Response (secrets elided)</h2>
-      <pre>{trace.response ?? "(no response was parsed)"}</pre>
+      <pre class="log-text" tabindex={0}>
+        {trace.response ?? "(no response was parsed)"}
+      </pre>
     </>,
   );
 }
