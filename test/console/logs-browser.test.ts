@@ -83,6 +83,7 @@ describe("console Logs and Audit log in Chromium [sqlite]", { skip: browserSkip(
     await op.waitForURL(`${base}/console/operator/tenants`);
     await op.getByRole("link", { name: "Audit log" }).click();
     await op.waitForURL(`${base}/console/operator/audit-log`);
+    await op.getByRole("button", { name: "Verify the hash chains now" }).click();
     await op.getByText("intact").waitFor();
     await check(op, "audit-log");
     assert.deepEqual(opProblems, []);
