@@ -151,7 +151,7 @@ export async function domainsPage(deps: Deps, res: Response, o: DomainsPageState
             </li>
           ))}
         </ul>
-        <form method="post" action={`${base}/policy`} class="inline">
+        <form method="post" action={`${base}/policy`} class="actions">
           <Csrf token={session.csrf} />
           <input type="hidden" name="requireSso" value={policy.requireSso ? "off" : "on"} />
           <button type="submit" class={policy.requireSso ? "danger" : undefined}>
